@@ -389,6 +389,14 @@ class MLP:
         Yc = self.check_Y(Y, Xc.shape[0])
         return self._backward(self._forward(Xc), Yc)
 
+    def _train_gradients(self, X: Array, Y: Array) -> Gradients:
+        """Gradients for X, Y already checked by check_X/check_Y (the training loops' path).
+
+        The arrays returned may be internal work buffers that the next call overwrites:
+        use them (e.g. in an optimiser update) before computing the next gradients.
+        """
+        return self._backward(self._forward(X), Y)
+
     # ------------------------------------------------------------------ update
     def apply_gradients(self, grads: Gradients, lr: float) -> None:
         """The slides' update w(new) = w - eta dL/dw, for every parameter, in place."""
@@ -407,7 +415,8 @@ class MLP:
         the slides' update formulas w(new) = w - eta * dL/dw.
         """
         lr = check_learning_rate(lr)
-        grads = self.gradients(X, Y)
+        Xc = self.check_X(X)
+        grads = self._train_gradients(Xc, self.check_Y(Y, Xc.shape[0]))
         if not np.isfinite(grads.loss):
             raise DivergenceError(
                 f"the loss is {grads.loss}; the parameters were left unchanged "
@@ -479,5 +488,6 @@ def _check_activation_placement(acts: list[Activation], loss: Loss) -> None:
             "cross_entropy": "use a 'softmax' output (or loss='bce' with a 'sigmoid' output)",
         }[loss.name]
         raise InputError(
-            f"loss={loss.name!r} needs a {loss.fused_activation!r} output layer, got {out!r}: {hint}"
+            f"loss={loss.name!r} needs a {loss.fused_activation!r} output layer, "
+            f"got {out!r}: {hint}"
         )

@@ -120,9 +120,10 @@ def _one_hot_labels(
         )
     if not np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.complexfloating):
         raise InputError(f"{name}: class labels must be integers, got dtype {raw.dtype}")
-    if np.issubdtype(raw.dtype, np.floating):
-        if not np.isfinite(raw).all() or not np.all(raw == np.round(raw)):
-            raise InputError(f"{name}: class labels must be whole numbers, got {raw[:5]}...")
+    if np.issubdtype(raw.dtype, np.floating) and (
+        not np.isfinite(raw).all() or not np.all(raw == np.round(raw))
+    ):
+        raise InputError(f"{name}: class labels must be whole numbers, got {raw[:5]}...")
     labels = raw.astype(np.int64)
     if labels.min() < 0 or labels.max() >= n_classes:
         raise InputError(
