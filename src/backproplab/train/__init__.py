@@ -1,0 +1,1 @@
+"""Training on data: data sets, CSV files, preprocessing, splits (the fit loop is engine/fit.py)."""
