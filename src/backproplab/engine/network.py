@@ -180,7 +180,7 @@ class MLP:
         self._activations: list[Activation] = [
             get_activation(n, argument=f"activations[{i}]") for i, n in enumerate(names)
         ]
-        _check_activation_placement(self._activations, self._loss)
+        _check_activation_placement(self._activations, self._loss, self.layer_sizes[-1])
         self.seed = seed
         self.init = init
         rng = np.random.default_rng(seed)
@@ -477,7 +477,12 @@ def _resolve_activations(
     return [hidden or "sigmoid"] * (n_layers - 1) + [output or default_output]
 
 
-def _check_activation_placement(acts: list[Activation], loss: Loss) -> None:
+def _check_activation_placement(acts: list[Activation], loss: Loss, n_outputs: int) -> None:
+    if acts[-1].name == "softmax" and n_outputs < 2:
+        raise InputError(
+            "a softmax output needs at least 2 units (over one unit it is always 1); "
+            "for one output use 'sigmoid' with loss='bce'"
+        )
     for i, act in enumerate(acts[:-1]):
         if act.output_only:
             raise InputError(f"activations[{i}]: {act.name} is only allowed on the output layer")
