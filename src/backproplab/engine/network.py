@@ -416,7 +416,11 @@ class MLP:
         """
         lr = check_learning_rate(lr)
         Xc = self.check_X(X)
-        grads = self._train_gradients(Xc, self.check_Y(Y, Xc.shape[0]))
+        Yc = self.check_Y(Y, Xc.shape[0])
+        # A diverging run overflows on the way to an inf loss; that is reported below as a
+        # DivergenceError, so NumPy's overflow warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads = self._train_gradients(Xc, Yc)
         if not np.isfinite(grads.loss):
             raise DivergenceError(
                 f"the loss is {grads.loss}; the parameters were left unchanged "
