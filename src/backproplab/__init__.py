@@ -8,6 +8,7 @@ The slides' 2-2-1 network exactly, then any multilayer perceptron::
     net.step([[0.05, 0.10]], [[0.01]], lr=0.5)
 """
 
+from . import explain  # the package is callable: bp.explain(net, x, y) -> Explanation
 from .engine import (
     ACTIVATION_NAMES,
     LOSS_NAMES,
@@ -23,6 +24,7 @@ from .engine import (
     Trace,
     gradcheck,
 )
+from .explain import Explanation
 
 __version__ = "0.1.0"
 
@@ -35,10 +37,12 @@ __all__ = [
     "XOR_SEED",
     "BackpropLabError",
     "DivergenceError",
+    "Explanation",
     "GradcheckReport",
     "Gradients",
     "InputError",
     "Trace",
     "__version__",
+    "explain",
     "gradcheck",
 ]
