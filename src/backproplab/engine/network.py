@@ -429,6 +429,32 @@ class MLP:
         self.apply_gradients(grads, lr)
         return grads.loss
 
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        *,
+        epochs: int = 100,
+        lr: float = 0.1,
+        batch_size: int | None = None,
+        optimizer: Any = "sgd",
+        **options: Any,
+    ) -> Any:
+        """Train in place and return the History of per-epoch metrics.
+
+        ``batch_size=None`` is full batch (the slides' L over all n samples); ``optimizer``
+        is 'sgd' (the slides' update), 'momentum', 'nesterov' or 'adam'. Further options
+        (momentum, weight_decay, schedule, seed, validation_split, validation_data,
+        patience, callbacks, ...) are those of :func:`backproplab.engine.fit.fit`.
+        """
+        from .fit import fit  # the training loop lives in its own module
+
+        return fit(
+            self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+            **options,
+        )  # fmt: skip
+
 
 # ---------------------------------------------------------------------- helpers
 def _check_layer_sizes(layer_sizes: Any) -> list[int]:
