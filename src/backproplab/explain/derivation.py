@@ -252,12 +252,16 @@ class Derivation:
         return Q(partial(LOSS, self.names.act(layer, j, k)), grad[k - 1, j - 1])
 
     def scale(self, count: int, numerator: int = 1) -> Expr | None:
-        """The constant of the mean: numerator/count, or None when it is 1."""
+        """The constant of the mean, numerator/n (or /(n·m) over m outputs); None when 1."""
         if count == 1 and numerator == 1:
             return None
         if count == 1:
             return Const(numerator)
-        return Frac(Const(numerator), Const(count))
+        if count == self.n:
+            name = Symbol("n", "n", "<mi>n</mi>")
+        else:
+            name = Symbol("(n·m)", r"(n \cdot m)", "<mrow><mi>n</mi><mo>·</mo><mi>m</mi></mrow>")
+        return Frac(Const(numerator), Q(name, float(count)))
 
     def output_grad_expr(self, j: int, k: int) -> Expr:
         """∂L/∂ŷ (mse) or the fused ∂L/∂z = (ŷ − y)/n (bce, cross_entropy), as a formula."""
@@ -460,7 +464,8 @@ class Derivation:
             )
         elif loss == "mse":
             sec.notes.append(
-                "the slides' ∂L/∂ŷ = 2(ŷ − y); for n samples and m outputs (2/(n·m))(ŷ − y)"
+                "the slides' ∂L/∂ŷ = 2(ŷ − y); the mean over n samples and m outputs "
+                "makes it (2/(n·m))(ŷ − y)"
             )
         for k in self.samples:
             for j in range(1, self.sizes[-1] + 1):
@@ -573,8 +578,11 @@ class Derivation:
         name = param_name(ref.kind, ref.layer, ref.i, ref.j)
         psym = self.names.param(ref.kind, ref.layer, ref.i, ref.j)
         label = self.slides_label(ref)
-        out = self.unit_output(ref.layer, ref.j, None)
-        chain = mul(Q(partial(LOSS, out), 0.0), Q(partial(out, psym), 0.0))
+
+        def chain(k: int | None) -> Expr:
+            out = self.unit_output(ref.layer, ref.j, k)
+            return mul(Q(partial(LOSS, out), 0.0), Q(partial(out, psym), 0.0))
+
         deltas = self.grads.deltas[ref.layer - 1]
 
         def term(k: int) -> Expr:
@@ -598,7 +606,7 @@ class Derivation:
                     partial(LOSS, psym),
                     term(1),
                     total,
-                    chain=chain,
+                    chain=chain(None),
                     **common,
                 )
             ]
@@ -610,7 +618,7 @@ class Derivation:
                 term(k),
                 term_value(k),
                 sample=k,
-                chain=chain,
+                chain=chain(k),
                 note=f"sample {k}'s term (it carries the 1/n)",
                 **common,
             )
@@ -624,7 +632,7 @@ class Derivation:
                 partial(LOSS, psym),
                 summed,
                 total,
-                note=f"the mean over the {self.n} samples: the sum of the terms (each has its 1/n)",
+                note=f"the mean over the {self.n} samples: each term carries the 1/n",
                 **common,
             )
         )

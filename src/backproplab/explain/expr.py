@@ -65,7 +65,7 @@ def _op(symbol: str, mode: str) -> str:
 
 def format_number(value: float, mode: str) -> str:
     """A number in a mode: full precision (``repr``) for py, rounded for reading otherwise."""
-    value = float(value)
+    value = float(value) + 0.0  # -0.0 prints as 0
     if mode == "py":
         return repr(value)
     text = f"{value:.{DIGITS}g}"
@@ -154,14 +154,16 @@ class Mul(Expr):
         out = ""
         for k, f in enumerate(self.factors):
             s = f.wrapped(mode, PRODUCT + (1 if isinstance(f, Frac) and k else 0))
+            if k == 0 and isinstance(f, Q):
+                s = f.render(mode)  # a leading -0.5 needs no brackets
             if isinstance(f, Frac) and _flavour(mode) in ("text", "py") and len(self.factors) > 1:
                 s = _paren(f.render(mode), mode)
             if k == 0:
                 out = s
             elif (
-                _flavour(mode) == "text"
+                _flavour(mode) in ("text", "latex")
                 and isinstance(self.factors[k - 1], Const | Frac)
-                and s.startswith("(")
+                and s.startswith(("(", r"\left("))
             ):
                 out += s  # the slides' 2(ŷ − y): a constant juxtaposed with a bracket
             else:
@@ -174,7 +176,11 @@ class Add(Expr):
     terms: tuple[Expr, ...]
 
     def parts(self, mode: str) -> tuple[str, int]:
-        return _op("+", mode).join(t.wrapped(mode, SUM) for t in self.terms), SUM
+        rendered = [
+            t.render(mode) if k == 0 and isinstance(t, Q) else t.wrapped(mode, SUM)
+            for k, t in enumerate(self.terms)
+        ]
+        return _op("+", mode).join(rendered), SUM
 
 
 @dataclass(frozen=True)
@@ -183,9 +189,8 @@ class Sub(Expr):
     right: Expr
 
     def parts(self, mode: str) -> tuple[str, int]:
-        return self.left.wrapped(mode, SUM) + _op("-", mode) + self.right.wrapped(
-            mode, SUM + 1
-        ), SUM
+        left = self.left.render(mode) if isinstance(self.left, Q) else self.left.wrapped(mode, SUM)
+        return left + _op("-", mode) + self.right.wrapped(mode, SUM + 1), SUM
 
 
 @dataclass(frozen=True)
