@@ -19,6 +19,16 @@ def _same_params(a: bp.MLP, b: bp.MLP) -> bool:
     )
 
 
+def _close_params(a: bp.MLP, b: bp.MLP) -> bool:
+    # fit() runs small float64 networks through the compiled loop (engine/smallnet.py),
+    # which agrees with step()'s NumPy path to rounding (BLAS may fuse multiply-adds), not
+    # bit for bit.
+    return all(
+        np.allclose(x, y, rtol=0, atol=1e-12)
+        for x, y in zip(a.parameters(), b.parameters(), strict=True)
+    )
+
+
 def _blobs(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 3
@@ -32,8 +42,8 @@ def test_full_batch_fit_is_the_slides_descent_bit_for_bit(xor_data) -> None:
     manual = bp.MLP.slides_network(seed=0)
     history = net.fit(X, Y, epochs=300, lr=0.5)
     losses = [manual.step(X, Y, 0.5) for _ in range(300)]
-    assert _same_params(net, manual)
-    assert history.loss == losses
+    assert _close_params(net, manual)
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-12, atol=0)
     assert history.epochs == list(range(1, 301))
 
 
@@ -53,7 +63,7 @@ def test_minibatches_without_shuffle_are_consecutive_steps() -> None:
     for _ in range(3):
         for lo in (0, 5, 10):  # batches of 5, 5 and the last 2
             manual.step(X[lo : lo + 5], y[lo : lo + 5], 0.1)
-    assert _same_params(net, manual)
+    assert _close_params(net, manual)
 
 
 def test_shuffled_minibatches_are_seeded_and_visit_every_sample() -> None:

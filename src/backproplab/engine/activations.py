@@ -31,8 +31,19 @@ class Activation:
         """f'(z), element-wise, given z and the cached a = f(z)."""
         raise NotImplementedError
 
-    def backward(self, grad_a: Array, z: Array, a: Array, out: Array | None = None) -> Array:
-        """dL/dz from dL/da: the chain rule's factor f'(z), element by element."""
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
+        """dL/dz from dL/da: the chain rule's factor f'(z), element by element.
+
+        ``out`` receives the result; ``scratch`` (same shape, not aliasing ``grad_a`` or
+        ``out``) is work space that lets the training path run without allocating.
+        """
         return np.multiply(grad_a, self.derivative(z, a), out=out)
 
     def __repr__(self) -> str:
@@ -52,9 +63,18 @@ class Sigmoid(Activation):
         # Slides: d/dx sigma(x) = sigma(x) * (1 - sigma(x)), from the cached output.
         return a * (1.0 - a)
 
-    def backward(self, grad_a: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
+        # dL/dz = dL/da * a * (1 - a): the slides' sigma' from the cached output a.
+        one_minus_a = 1.0 - a if scratch is None else np.subtract(1.0, a, out=scratch)
         out = np.multiply(grad_a, a, out=out)
-        out *= 1.0 - a
+        out *= one_minus_a
         return out
 
 
@@ -67,6 +87,21 @@ class Tanh(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return 1.0 - a * a
 
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
+        if scratch is None:
+            return np.multiply(grad_a, self.derivative(z, a), out=out)
+        # tanh'(z) = 1 - a^2 from the cached output, built in the scratch array.
+        np.multiply(a, a, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)
+        return np.multiply(grad_a, scratch, out=out)
+
 
 class ReLU(Activation):
     name = "relu"
@@ -78,9 +113,17 @@ class ReLU(Activation):
         # The sub-gradient at z == 0 is taken as 0, as PyTorch does.
         return (z > 0).astype(z.dtype)
 
-    def backward(self, grad_a: Array, z: Array, a: Array, out: Array | None = None) -> Array:
-        out = np.multiply(grad_a, z > 0, out=out)
-        return out
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
+        # The mask z > 0 as 1.0/0.0 in the scratch array, or as a temporary boolean array.
+        mask = z > 0 if scratch is None else np.greater(z, 0, out=scratch)
+        return np.multiply(grad_a, mask, out=out)
 
 
 class LeakyReLU(Activation):
@@ -90,7 +133,16 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.where(z > 0, z, z * z.dtype.type(self.negative_slope))
+        slope = z.dtype.type(self.negative_slope)
+        if 0.0 <= self.negative_slope <= 1.0:
+            # max(z, slope z) is z for z > 0 and slope z otherwise, in two in-place passes.
+            scaled = np.multiply(z, slope, out=out)
+            return np.maximum(z, scaled, out=scaled)
+        result = np.where(z > 0, z, z * slope)
+        if out is None:
+            return result
+        np.copyto(out, result)
+        return out
 
     def derivative(self, z: Array, a: Array) -> Array:
         return np.where(z > 0, z.dtype.type(1.0), z.dtype.type(self.negative_slope))
@@ -105,7 +157,7 @@ class Identity(Activation):
     name = "identity"
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
-        if out is None:
+        if out is None or out is z:
             return z
         np.copyto(out, z)
         return out
@@ -113,8 +165,15 @@ class Identity(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return np.ones_like(z)
 
-    def backward(self, grad_a: Array, z: Array, a: Array, out: Array | None = None) -> Array:
-        if out is None:
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
+        if out is None or out is grad_a:
             return grad_a
         np.copyto(out, grad_a)
         return out
@@ -138,7 +197,14 @@ class Softmax(Activation):
             "softmax has no element-wise derivative; use Softmax.backward (a Jacobian product)"
         )
 
-    def backward(self, grad_a: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+    def backward(
+        self,
+        grad_a: Array,
+        z: Array,
+        a: Array,
+        out: Array | None = None,
+        scratch: Array | None = None,
+    ) -> Array:
         # dL/dz_j = a_j * (dL/da_j - sum_k dL/da_k a_k): the softmax Jacobian times a vector.
         inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
         out = np.subtract(grad_a, inner, out=out)

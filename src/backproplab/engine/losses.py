@@ -30,8 +30,14 @@ class Loss:
     #: The output activation this loss is fused with (None: any activation).
     fused_activation: ClassVar[str | None] = None
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        """L for output pre-activations z, outputs a = f(z) and targets y."""
+    def value(
+        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
+    ) -> float:
+        """L for output pre-activations z, outputs a = f(z) and targets y.
+
+        ``scratch``: two work arrays shaped like z and one (n, 1) column (the training path
+        passes them so that computing L allocates nothing).
+        """
         raise NotImplementedError
 
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
@@ -51,8 +57,10 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        diff = a - y
+    def value(
+        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
+    ) -> float:
+        diff = np.subtract(a, y, out=None if scratch is None else scratch[0])
         return float(np.vdot(diff, diff) / diff.size)
 
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
@@ -68,9 +76,16 @@ class BinaryCrossEntropy(Loss):
     name = "bce"
     fused_activation = "sigmoid"
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
+    def value(
+        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
+    ) -> float:
         # log(1 + e^z) - y z is the same quantity, finite for any finite logit.
-        return float(np.mean(np.logaddexp(0.0, z) - y * z))
+        if scratch is None:
+            return float(np.mean(np.logaddexp(0.0, z) - y * z))
+        softplus, yz, _ = scratch
+        np.logaddexp(0.0, z, out=softplus)
+        softplus -= np.multiply(y, z, out=yz)
+        return float(np.mean(softplus))
 
     def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
         out = np.subtract(a, y, out=out)
@@ -84,9 +99,19 @@ class CrossEntropy(Loss):
     name = "cross_entropy"
     fused_activation = "softmax"
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    def value(
+        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
+    ) -> float:
+        # log softmax(z) = (z - max) - log sum exp(z - max): the shift keeps exp finite.
+        if scratch is None:
+            shifted = z - z.max(axis=1, keepdims=True)
+            log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        else:
+            shifted, work, row = scratch
+            np.subtract(z, z.max(axis=1, keepdims=True, out=row), out=shifted)
+            np.exp(shifted, out=work)
+            np.log(work.sum(axis=1, keepdims=True, out=row), out=row)
+            log_softmax = np.subtract(shifted, row, out=shifted)
         return float(-np.vdot(y, log_softmax) / z.shape[0])
 
     def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:

@@ -229,6 +229,8 @@ class MLP:
         """A deep copy: same architecture and parameters, independent arrays."""
         other = object.__new__(MLP)
         other.__dict__.update(self.__dict__)
+        for private in ("_work", "_update_scratch"):  # work buffers belong to one network
+            other.__dict__.pop(private, None)
         other._weights = ParameterList([w.copy() for w in self._weights], "weights", self.dtype)
         other._biases = ParameterList([b.copy() for b in self._biases], "biases", self.dtype)
         return other
@@ -392,21 +394,31 @@ class MLP:
     def _train_gradients(self, X: Array, Y: Array) -> Gradients:
         """Gradients for X, Y already checked by check_X/check_Y (the training loops' path).
 
-        The arrays returned may be internal work buffers that the next call overwrites:
+        The arrays returned are internal work buffers that the next call overwrites:
         use them (e.g. in an optimiser update) before computing the next gradients.
+        Same maths as :meth:`gradients`, but every array lives in a :class:`_Workspace`
+        allocated once per batch size, so a training step allocates nothing.
         """
-        return self._backward(self._forward(X), Y)
+        work = self.__dict__.setdefault("_work", {})
+        ws = work.get(X.shape[0])
+        if ws is None:
+            if len(work) >= 4:  # a loop uses one or two batch sizes; do not hoard memory
+                work.clear()
+            ws = work[X.shape[0]] = _Workspace(self, X.shape[0])
+        return ws.gradients(self, X, Y)
 
     # ------------------------------------------------------------------ update
     def apply_gradients(self, grads: Gradients, lr: float) -> None:
         """The slides' update w(new) = w - eta dL/dw, for every parameter, in place."""
         lr = check_learning_rate(lr)
         step = self.dtype.type(lr)
-        for W, b, gW, gb in zip(
-            self._weights, self._biases, grads.weights, grads.biases, strict=True
-        ):
-            W -= step * gW
-            b -= step * gb
+        scratch = self.__dict__.get("_update_scratch")
+        if scratch is None:  # eta * dL/dw is formed here, so the update allocates nothing
+            scratch = self.__dict__["_update_scratch"] = [
+                np.empty_like(p) for p in self.parameters()
+            ]
+        for p, g, s in zip(self.parameters(), grads, scratch, strict=True):
+            p -= np.multiply(g, step, out=s)
 
     def step(self, X: Any, Y: Any, lr: float) -> float:
         """One gradient-descent update in place; returns the loss *before* the update.
@@ -454,6 +466,68 @@ class MLP:
             self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
             **options,
         )  # fmt: skip
+
+
+class _Workspace:
+    """Every array of a training step for batches of ``n`` rows, allocated once.
+
+    ``gradients`` is ``_backward(_forward(X), Y)`` written with ``out=`` arguments into
+    these arrays (same operations, same order), so that a step after the first allocates
+    no array proportional to the batch or to the parameters. An identity layer's a is its
+    z and its delta its dL/da: no copies.
+    """
+
+    def __init__(self, net: MLP, n: int) -> None:
+        dt = net.dtype
+        acts = net._activations
+        units = net.layer_sizes[1:]
+        self.z = [np.empty((n, k), dt) for k in units]
+        self.a: list[Array] = [np.empty((0, 0), dt)] + [
+            z if act.name == "identity" else np.empty_like(z)
+            for z, act in zip(self.z, acts, strict=True)
+        ]
+        self.grad_a = [np.empty((n, k), dt) for k in units]
+        self.delta = [
+            g if act.name == "identity" else np.empty_like(g)
+            for g, act in zip(self.grad_a, acts, strict=True)
+        ]
+        self.scratch = [np.empty((n, k), dt) for k in units]
+        self.row = np.empty((n, 1), dt)
+        self.fused = net._loss.fused_activation is not None
+        self.grads = Gradients(
+            weights=[np.empty_like(W) for W in net._weights],
+            biases=[np.empty_like(b) for b in net._biases],
+            loss=0.0,
+            deltas=self.delta,
+            activation_grads=list(self.grad_a[:-1]) + [None if self.fused else self.grad_a[-1]],
+        )
+
+    def gradients(self, net: MLP, X: Array, Y: Array) -> Gradients:
+        acts, weights, loss_fn = net._activations, net._weights, net._loss
+        z, a, delta, grad_a, scratch = self.z, self.a, self.delta, self.grad_a, self.scratch
+        g = self.grads
+        a[0] = X
+        for l, (W, b, act) in enumerate(zip(weights, net._biases, acts, strict=True)):
+            np.matmul(a[l], W, out=z[l])
+            z[l] += b
+            act.forward(z[l], out=a[l + 1])
+        if self.fused:  # sigmoid + BCE, softmax + CE: dL/dz = (y-hat - y)/n
+            loss_fn.fused_delta(a[-1], Y, out=delta[-1])
+            loss_scratch = (scratch[-1], grad_a[-1], self.row)
+        else:  # slide: dL/dy-hat = 2(y-hat - y), with the 1/n of the mean
+            loss_fn.output_grad(a[-1], Y, out=grad_a[-1])
+            acts[-1].backward(grad_a[-1], z[-1], a[-1], out=delta[-1], scratch=scratch[-1])
+            loss_scratch = (scratch[-1], scratch[-1], self.row)
+        for l in range(len(weights) - 1, -1, -1):
+            np.matmul(a[l].T, delta[l], out=g.weights[l])  # dL/dW = a^T delta
+            np.sum(delta[l], axis=0, out=g.biases[l])  # dL/db = sum over rows of delta
+            if l > 0:  # dL/da = delta W^T, then delta = dL/da * f'(z)
+                np.matmul(delta[l], weights[l].T, out=grad_a[l - 1])
+                acts[l - 1].backward(
+                    grad_a[l - 1], z[l - 1], a[l], out=delta[l - 1], scratch=scratch[l - 1]
+                )
+        g.loss = loss_fn.value(z[-1], a[-1], Y, scratch=loss_scratch)
+        return g
 
 
 # ---------------------------------------------------------------------- helpers
