@@ -1,0 +1,140 @@
+"""The FastAPI application: the page, its static files, the API and its error answers.
+
+Every error leaves as JSON ``{"error": "<one line>", "code": "<kind>"}`` with a 4xx status:
+400 malformed request, 404 unknown session/route/parameter, 409 not possible in the
+session's current phase, 413 body too large, 422 a value out of range or of the wrong type.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..engine.errors import BackpropLabError, DivergenceError
+from .explain_view import UnknownParameter
+from .models import MAX_BODY_BYTES
+from .routes import router
+from .session import LabConflict
+from .store import SessionStore, UnknownSession
+
+STATIC_DIR = Path(str(resources.files("backproplab.lab") / "static"))
+
+
+class LabJSONResponse(JSONResponse):
+    """JSON that a browser can always parse: a stray NaN or inf becomes null."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            text = json.dumps(content, allow_nan=False, separators=(",", ":"))
+        except ValueError:
+            text = json.dumps(_finite(content), allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _error(status: int, message: str, code: str) -> LabJSONResponse:
+    return LabJSONResponse({"error": message, "code": code}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    """One line naming the field and what is wrong with it (400 for unreadable JSON)."""
+    errors = exc.errors()
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "not valid JSON")
+            return 400, f"malformed JSON in the request body: {reason}"
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        if err.get("type") == "missing" and loc == "body":
+            parts.append("the request needs a JSON body")
+            continue
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    if len(errors) > 3:
+        parts.append(f"and {len(errors) - 3} more")
+    return 422, "; ".join(parts)
+
+
+def create_app(store: SessionStore | None = None) -> FastAPI:
+    """The lab as an ASGI application (``store`` lets a test look inside)."""
+    app = FastAPI(
+        title="backproplab lab",
+        version=__version__,
+        default_response_class=LabJSONResponse,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.store = store if store is not None else SessionStore()
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, f"request body over {MAX_BODY_BYTES} bytes", "too_large")
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> LabJSONResponse:
+        status, message = _validation_message(exc)
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and "json" not in content_type and status == 422:
+            status, message = 415, "send the request body as JSON (Content-Type: application/json)"
+        return _error(status, message, "invalid_request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> LabJSONResponse:
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such page or endpoint: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"{request.url.path} does not accept {request.method}"
+        return _error(exc.status_code, message, "http")
+
+    @app.exception_handler(UnknownSession)
+    async def on_unknown_session(_: Request, exc: UnknownSession) -> LabJSONResponse:
+        return _error(404, str(exc), "unknown_session")
+
+    @app.exception_handler(UnknownParameter)
+    async def on_unknown_param(_: Request, exc: UnknownParameter) -> LabJSONResponse:
+        return _error(404, str(exc), "unknown_parameter")
+
+    @app.exception_handler(LabConflict)
+    async def on_conflict(_: Request, exc: LabConflict) -> LabJSONResponse:
+        return _error(409, str(exc), "conflict")
+
+    @app.exception_handler(DivergenceError)
+    async def on_divergence(_: Request, exc: DivergenceError) -> LabJSONResponse:
+        return _error(422, str(exc), "diverged")
+
+    @app.exception_handler(BackpropLabError)
+    async def on_input(_: Request, exc: BackpropLabError) -> LabJSONResponse:
+        return _error(400, str(exc), "bad_input")
+
+    app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,167 @@
+"""The lab's HTTP API. Every route answers JSON; the session id travels in a header.
+
+The page sends ``X-Lab-Session`` with each request. Besides keeping tabs apart, the custom
+header means a browser will not send these requests from another site's page without a
+CORS preflight, which this server never approves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+
+from .. import __version__
+from ..engine import ACTIVATION_NAMES, LOSS_NAMES
+from .explain_view import explain_view
+from .models import (
+    DATA_CHOICES,
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    LabConfig,
+    SelectRequest,
+    SettingsRequest,
+    TrainRequest,
+    limits,
+)
+from .session import LabSession
+from .store import SESSION_ID_PATTERN, SessionStore
+from .views import state_view
+
+router = APIRouter(prefix="/api")
+
+
+def session_id(
+    x_lab_session: Annotated[str | None, Header(alias="X-Lab-Session")] = None,
+) -> str:
+    """The tab's session id from its header, checked."""
+    if not x_lab_session:
+        raise HTTPException(
+            400, "missing header X-Lab-Session: each browser tab sends its own session id"
+        )
+    if not SESSION_ID_PATTERN.match(x_lab_session):
+        raise HTTPException(400, "header X-Lab-Session must be 8 to 64 letters, digits, '-' or '_'")
+    return x_lab_session
+
+
+SessionId = Annotated[str, Depends(session_id)]
+
+
+def _store(request: Request) -> SessionStore:
+    return request.app.state.store
+
+
+def _session(request: Request, sid: str) -> LabSession:
+    return _store(request).get(sid)
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    return {"ok": True, "version": __version__}
+
+
+@router.get("/options")
+def options() -> dict[str, Any]:
+    """The choices and limits the page's controls offer."""
+    return {
+        "data": list(DATA_CHOICES),
+        "hidden_activations": list(HIDDEN_ACTIVATIONS),
+        "output_activations": list(OUTPUT_ACTIVATIONS),
+        "losses": list(LOSS_NAMES),
+        "engine_activations": list(ACTIVATION_NAMES),
+        "limits": limits(),
+        "defaults": LabConfig().model_dump(),
+    }
+
+
+@router.post("/config")
+def configure(config: LabConfig, request: Request, sid: SessionId) -> dict[str, Any]:
+    """Start (or restart) this tab's experiment from a configuration."""
+    session = _store(request).configure(sid, config)
+    with session.lock:
+        return state_view(session, include_data=True)
+
+
+@router.get("/state")
+def state(request: Request, sid: SessionId) -> dict[str, Any]:
+    session = _session(request, sid)
+    with session.lock:
+        return state_view(session, include_data=True)
+
+
+def _run(request: Request, sid: str, action: str, *args: Any) -> dict[str, Any]:
+    session = _session(request, sid)
+    with session.lock:
+        getattr(session, action)(*args)
+        return state_view(session)
+
+
+@router.post("/forward")
+def forward(request: Request, sid: SessionId) -> dict[str, Any]:
+    """Phase 1: z and a of every neuron for the next batch."""
+    return _run(request, sid, "forward")
+
+
+@router.post("/backward")
+def backward(request: Request, sid: SessionId) -> dict[str, Any]:
+    """Phase 2: every dL/dw, dL/db and delta from that forward pass."""
+    return _run(request, sid, "backward")
+
+
+@router.post("/update")
+def update(request: Request, sid: SessionId) -> dict[str, Any]:
+    """Phase 3: w <- w - eta dL/dw for every parameter."""
+    return _run(request, sid, "update")
+
+
+@router.post("/step")
+def step(request: Request, sid: SessionId) -> dict[str, Any]:
+    """Whatever is left of Forward, Backward, Update."""
+    return _run(request, sid, "step")
+
+
+@router.post("/train")
+def train(body: TrainRequest, request: Request, sid: SessionId) -> dict[str, Any]:
+    """Several epochs of gradient descent (the page calls this once per frame)."""
+    return _run(request, sid, "train", body.epochs)
+
+
+@router.post("/reset")
+def reset(request: Request, sid: SessionId) -> dict[str, Any]:
+    """Back to the initial weights of the same configuration."""
+    session = _session(request, sid)
+    with session.lock:
+        session.reset()
+        return state_view(session, include_data=True)
+
+
+@router.post("/select")
+def select(body: SelectRequest, request: Request, sid: SessionId) -> dict[str, Any]:
+    """Show the activations of another sample."""
+    return _run(request, sid, "select", body.sample)
+
+
+@router.post("/settings")
+def settings(body: SettingsRequest, request: Request, sid: SessionId) -> dict[str, Any]:
+    """Change the learning rate or the batch size; the network stays as it is."""
+    if body.full_batch and body.batch_size is not None:
+        raise HTTPException(422, "give either batch_size or full_batch, not both")
+    session = _session(request, sid)
+    with session.lock:
+        if body.lr is not None:
+            session.set_learning_rate(body.lr)
+        if body.full_batch or body.batch_size is not None:
+            session.set_batch_size(None if body.full_batch else body.batch_size)
+        return state_view(session)
+
+
+@router.get("/explain")
+def explain(
+    request: Request,
+    sid: SessionId,
+    param: Annotated[str, Query(min_length=4, max_length=24, pattern=r"^[wb][0-9_]+$")],
+) -> dict[str, Any]:
+    """The derivation of one parameter's gradient and update, from ``backproplab.explain``."""
+    session = _session(request, sid)
+    with session.lock:
+        return explain_view(session, param)

@@ -1,0 +1,100 @@
+"""Serving the lab with Uvicorn on a socket we bind ourselves.
+
+Binding first (rather than letting Uvicorn do it) means a busy port is reported as one
+clear line before anything starts, there is no window between checking and binding, and
+``port=0`` works: the URL printed carries the port the system chose.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable
+
+import uvicorn
+
+from ..engine.errors import BackpropLabError
+from .app import create_app
+from .defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LabStartError", "bind_socket", "is_loopback", "serve"]
+
+
+class LabStartError(BackpropLabError):
+    """The server could not start (busy port, unknown host)."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port), or a LabStartError saying why not."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise LabStartError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    # proto must be IPPROTO_TCP (getaddrinfo's, not 0): asyncio sets TCP_NODELAY only on
+    # sockets that say so, and without it each response waits ~40 ms on a delayed ACK.
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
+    try:
+        # Not SO_REUSEADDR's "steal a port": on Linux it only skips TIME_WAIT leftovers;
+        # a port some process listens on still fails below.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise LabStartError(
+            f"cannot listen on {host}:{port} ({reason}); is another server using the port? "
+            "Choose another with --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_for(host: str, port: int) -> str:
+    shown = host
+    if host in ("0.0.0.0", "::", ""):
+        shown = "127.0.0.1"  # the address a browser on this machine should open
+    elif ":" in host:
+        shown = f"[{host}]"
+    return f"http://{shown}:{port}/"
+
+
+def make_server(sock: socket.socket) -> uvicorn.Server:
+    """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``."""
+    config = uvicorn.Config(
+        create_app(), log_level="warning", access_log=False, lifespan="off", workers=1
+    )
+    return uvicorn.Server(config)
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    open_browser: bool = True,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve the lab until Ctrl-C (returns normally then)."""
+    sock = bind_socket(host, port)
+    url = url_for(host, sock.getsockname()[1])
+    server = make_server(sock)
+    echo(f"backproplab lab: {url}  (Ctrl-C stops it)")
+    if open_browser:
+        # Once Uvicorn is accepting: a browser opened earlier could hit a refused connection.
+        def _open() -> None:
+            for _ in range(100):
+                if server.started:
+                    webbrowser.open(url)
+                    return
+                threading.Event().wait(0.05)
+
+        threading.Thread(target=_open, daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # Uvicorn has shut down gracefully and re-raised the signal: we are done
+    finally:
+        sock.close()
+    echo("backproplab lab: stopped")

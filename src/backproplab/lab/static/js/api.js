@@ -1,0 +1,65 @@
+// Talking to the lab's server. Each tab has its own session id, kept in sessionStorage
+// (which is per tab) and sent with every request, so two tabs never share a network.
+
+const KEY = "backproplab-lab-session";
+
+function newSessionId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function sessionId() {
+  let id = sessionStorage.getItem(KEY);
+  if (!id) {
+    id = newSessionId();
+    sessionStorage.setItem(KEY, id);
+  }
+  return id;
+}
+
+/** An error answer of the server: its one-line message, status and code. */
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { "X-Lab-Session": sessionId() } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError("the lab's server does not answer (was it stopped?)", 0, "offline");
+  }
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch (err) {
+    payload = null;
+  }
+  if (!response.ok) {
+    const message = payload?.error ?? `${response.status} ${response.statusText}`;
+    throw new ApiError(message, response.status, payload?.code ?? "http");
+  }
+  return payload;
+}
+
+export const api = {
+  options: () => request("GET", "/api/options"),
+  configure: (config) => request("POST", "/api/config", config),
+  state: () => request("GET", "/api/state"),
+  phase: (name) => request("POST", `/api/${name}`),
+  train: (epochs) => request("POST", "/api/train", { epochs }),
+  reset: () => request("POST", "/api/reset"),
+  select: (sample) => request("POST", "/api/select", { sample }),
+  settings: (settings) => request("POST", "/api/settings", settings),
+  explain: (param) => request("GET", `/api/explain?param=${encodeURIComponent(param)}`),
+};

@@ -1,0 +1,136 @@
+// The side panel: the derivation of one parameter, as backproplab.explain gives it —
+// the formula, the same formula with the numbers substituted, and the value — ending
+// with the update w(new) = w − η ∂L/∂w.
+
+import { fmt, prettyParam } from "./format.js";
+import { renderLatex } from "./latex.js";
+
+const KIND_TITLES = {
+  forward: "forward pass",
+  loss: "loss",
+  output_grad: "output gradient",
+  activation_grad: "gradient of an activation",
+  delta: "error signal δ",
+  gradient: "gradient",
+  update: "update",
+};
+
+export class DerivationPanel {
+  constructor(root, onClose) {
+    this.root = root;
+    this.title = root.querySelector("#derivation-title");
+    this.body = root.querySelector("#derivation-body");
+    root.querySelector("#derivation-close").addEventListener("click", onClose);
+  }
+
+  get param() {
+    return this.root.hidden ? null : this.root.dataset.param ?? null;
+  }
+
+  close() {
+    this.root.hidden = true;
+    delete this.root.dataset.param;
+  }
+
+  loading(param) {
+    this.root.hidden = false;
+    this.root.dataset.param = param;
+    this.root.dataset.ready = "0";
+    this.title.textContent = `${prettyParam(param)}`;
+  }
+
+  error(param, message) {
+    this.loading(param);
+    this.body.replaceChildren(paragraph(message, "derivation-error"));
+    this.root.dataset.ready = "1";
+  }
+
+  show(result) {
+    this.loading(result.param);
+    const kind = result.kind === "weight" ? "weight" : "bias";
+    this.title.textContent = `${prettyParam(result.param)} — ${kind} ${result.param}`;
+    const parts = [];
+    const phase = {
+      ready: "Derivation for the next forward pass (nothing computed yet on the page).",
+      forward: "Derivation from the forward pass on the page.",
+      backward: "Derivation from the forward pass on the page; the gradient is on the edge.",
+      update: "The update just applied: the gradient from the last forward pass, then the new value.",
+    }[result.phase];
+    if (phase) parts.push(paragraph(phase, "derivation-phase"));
+    const samples =
+      result.samples.length === 1
+        ? `data point ${result.samples[0]}`
+        : `a batch of ${result.samples.length} (the gradient is the mean over it)`;
+    parts.push(paragraph(`Value before the update: ${fmt(result.value)} · ${samples} · η = ${fmt(result.lr)}`, "derivation-meta"));
+    if (result.note) parts.push(paragraph(result.note, "derivation-note"));
+    if (result.steps.length === 0) {
+      parts.push(paragraph("backproplab.explain has no step for this parameter.", "derivation-error"));
+    }
+    // First the result (the gradient over the batch and the update), then how it comes about.
+    const own = result.steps.filter((st) => st.param === result.param && st.sample === null);
+    if (own.length) {
+      const summary = document.createElement("ul");
+      summary.className = "steps summary";
+      for (const step of own) summary.append(stepItem(step, result.samples, result.param));
+      parts.push(summary);
+      parts.push(paragraph("The derivation, step by step (from backproplab.explain):", "derivation-meta"));
+    }
+    const list = document.createElement("ol");
+    list.className = "steps";
+    for (const step of result.steps) list.append(stepItem(step, result.samples, result.param));
+    parts.push(list);
+    this.body.replaceChildren(...parts);
+    this.root.dataset.ready = "1";
+  }
+}
+
+function paragraph(text, cls) {
+  const p = document.createElement("p");
+  p.className = cls;
+  p.textContent = text;
+  return p;
+}
+
+function mathBlock(latex, fallback) {
+  const div = document.createElement("div");
+  div.className = "step-math";
+  div.append(renderLatex(latex, { display: true, fallback }));
+  return div;
+}
+
+function stepItem(step, samples, param) {
+  const li = document.createElement("li");
+  li.className = `step step-${step.kind}${step.param === param ? " own" : ""}`;
+  li.dataset.kind = step.kind;
+  li.dataset.id = step.id;
+  if (step.param) li.dataset.param = step.param;
+  const head = document.createElement("div");
+  head.className = "step-kind";
+  head.textContent = KIND_TITLES[step.kind] ?? step.kind;
+  if (step.sample !== null && step.sample !== undefined) {
+    // explain numbers the batch's rows from 1; the page numbers the data's points from 0.
+    const point = samples[step.sample - 1];
+    head.textContent += ` · sample [${step.sample}]`;
+    if (point !== undefined) head.textContent += ` (data point ${point})`;
+  }
+  if (step.chain) head.textContent += ` · chain rule: ${step.chain}`;
+  li.append(head);
+  const value = fmt(step.value);
+  const symbol = step.latex ?? step.symbol;
+  li.append(mathBlock(`${symbol} = ${step.formula_latex}`, `${step.symbol} = ${step.formula}`));
+  const substituted = step.substituted_latex ?? step.substituted;
+  li.append(mathBlock(`= ${substituted} = ${value}`, `= ${step.substituted_text ?? step.substituted} = ${value}`));
+  const plain = document.createElement("div");
+  plain.className = "step-plain";
+  const formula = document.createElement("code");
+  formula.className = "step-formula";
+  formula.textContent = `${step.symbol} = ${step.formula}`;
+  const valueEl = document.createElement("strong");
+  valueEl.className = "step-value";
+  valueEl.dataset.value = String(step.value);
+  valueEl.textContent = value;
+  plain.append(formula, document.createTextNode(" = "), valueEl);
+  li.append(plain);
+  if (step.note) li.append(paragraph(step.note, "step-note"));
+  return li;
+}

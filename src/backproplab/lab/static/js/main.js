@@ -1,0 +1,273 @@
+// The lab's page: wires the controls, the network drawing, the data plot, the loss curve
+// and the derivation panel to the server. It computes no maths: it asks the server (the
+// engine) and draws what comes back.
+
+import { api, ApiError } from "./api.js";
+import { Controls } from "./controls.js";
+import { DataPlot } from "./data-plot.js";
+import { DerivationPanel } from "./derivation.js";
+import { fmt } from "./format.js";
+import { renderLossChart } from "./loss-chart.js";
+import { renderNetwork } from "./network-view.js";
+import { queryToConfig, writeUrl } from "./url-state.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+const lab = {
+  options: null,
+  config: null,
+  state: null,
+  view: "values",
+  fresh: new Set(),
+  training: false,
+  busy: false,
+};
+
+let controls;
+let plot;
+let panel;
+
+const PHASE_TEXT = {
+  ready: "Ready: press Forward to compute every z and a for the batch.",
+  forward: "Forward done: every neuron's z and a are computed. Next: Backward.",
+  backward: "Backward done: every ∂L/∂w and δ, from the output back. Next: Update.",
+  update: "Update done: w ← w − η ∂L/∂w for every parameter at once. Next: Forward.",
+};
+
+function status(message, isError = false) {
+  const el = $("#status");
+  el.textContent = message;
+  el.classList.toggle("error", isError);
+}
+
+/** Run an API call; if the server forgot this tab (restart, expiry), configure it again. */
+async function call(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "unknown_session" && lab.config) {
+      await api.configure(lab.config);
+      return await fn();
+    }
+    throw err;
+  }
+}
+
+function render() {
+  const s = lab.state;
+  if (!s) return;
+  renderNetwork($("#network"), s, {
+    view: lab.view,
+    fresh: lab.fresh,
+    selected: panel.param,
+    onParam: openDerivation,
+  });
+  plot.update({ data: s.data, heatmap: s.heatmap, selected: s.selected, batch: s.batch });
+  renderLossChart($("#loss-chart"), s.history);
+  $("#loss-value").textContent = fmt(s.loss);
+  $("#loss-value").dataset.value = String(s.loss);
+  $("#updates").textContent = String(s.updates);
+  $("#epochs").textContent = String(s.epochs);
+  $("#phase-text").textContent = PHASE_TEXT[s.phase] ?? s.phase;
+  $("#lab").dataset.phase = s.phase;
+  const batch = s.batch_size === 1 ? "1 sample" : `${s.batch_size} samples`;
+  $("#batch-text").textContent = `batch: ${batch} · η = ${fmt(s.lr)}`;
+  updateButtons();
+}
+
+function updateButtons() {
+  const phase = lab.state?.phase ?? "ready";
+  const idle = !lab.training && !lab.busy;
+  $("#btn-forward").disabled = !idle || phase === "forward" || phase === "backward";
+  $("#btn-backward").disabled = !idle || phase !== "forward";
+  $("#btn-update").disabled = !idle || phase !== "backward";
+  $("#btn-step").disabled = !idle;
+  $("#btn-reset").disabled = lab.busy && !lab.training;
+  $("#btn-train").disabled = lab.busy && !lab.training;
+  $("#btn-train").textContent = lab.training ? "Pause" : "Train";
+  $("#btn-train").setAttribute("aria-pressed", String(lab.training));
+}
+
+function apply(state, fresh = new Set()) {
+  if (!state.data && lab.state?.data) state.data = lab.state.data;
+  lab.state = state;
+  lab.fresh = fresh;
+  render();
+}
+
+function setView(view) {
+  lab.view = view;
+  for (const radio of document.querySelectorAll("input[name=view]")) radio.checked = radio.value === view;
+  writeUrl(lab.config, lab.view);
+}
+
+async function act(fn, { fresh = new Set(), view = null } = {}) {
+  lab.busy = true;
+  updateButtons();
+  try {
+    const state = await call(fn);
+    if (view) setView(view);
+    apply(state, fresh);
+    status("");
+    if (panel.param) await openDerivation(panel.param);
+  } catch (err) {
+    status(err.message, true);
+  } finally {
+    lab.busy = false;
+    updateButtons();
+  }
+}
+
+async function configure(config) {
+  const state = await api.configure(config);
+  lab.config = state.config;
+  controls.setConfig(lab.config);
+  writeUrl(lab.config, lab.view);
+  panel.close();
+  apply(state);
+}
+
+async function onControlsChange(config, kind) {
+  if (lab.training) stopTraining();
+  if (kind === "settings") {
+    const settings = { lr: config.lr };
+    if (config.batch_size === null) settings.full_batch = true;
+    else settings.batch_size = config.batch_size;
+    await act(() => api.settings(settings));
+    if (lab.state && !$("#status").classList.contains("error")) {
+      lab.config = { ...lab.config, lr: config.lr, batch_size: config.batch_size };
+      writeUrl(lab.config, lab.view);
+    }
+    return;
+  }
+  lab.busy = true;
+  updateButtons();
+  try {
+    await configure(config);
+    status("");
+  } catch (err) {
+    status(err.message, true);
+    controls.setConfig(lab.config);
+  } finally {
+    lab.busy = false;
+    updateButtons();
+  }
+}
+
+async function openDerivation(param) {
+  panel.loading(param);
+  render();
+  try {
+    panel.show(await call(() => api.explain(param)));
+  } catch (err) {
+    panel.error(param, err.message);
+  }
+}
+
+// ---------------------------------------------------------------- live training
+function epochsCap() {
+  const s = lab.state;
+  const limits = lab.options.limits;
+  const n = lab.state?.data?.X.length ?? 1;
+  const perEpoch = Math.ceil(n / Math.max(1, s?.batch_size ?? n));
+  return Math.max(1, Math.min(limits.max_epochs_per_request, Math.floor(limits.max_updates_per_request / perEpoch)));
+}
+
+function stopTraining() {
+  lab.training = false;
+  updateButtons();
+}
+
+async function trainLoop() {
+  let epochs = 1;
+  const frameMs = 50; // server time per frame: smooth drawing, several epochs each
+  while (lab.training) {
+    const started = performance.now();
+    let state;
+    try {
+      state = await call(() => api.train(epochs));
+    } catch (err) {
+      status(err.message, true);
+      stopTraining();
+      break;
+    }
+    // A request costs a fixed round trip plus the epochs' work: grow the epochs while a
+    // frame stays quick, shrink them when it gets slow.
+    const took = performance.now() - started;
+    if (took < frameMs) epochs *= 2;
+    else if (took > 3 * frameMs) epochs = Math.floor(epochs / 2);
+    epochs = Math.max(1, Math.min(epochsCap(), epochs));
+    if (lab.view === "gradients") setView("values");
+    apply(state);
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  if (panel.param) openDerivation(panel.param);
+}
+
+function toggleTraining() {
+  if (lab.training) {
+    stopTraining();
+    return;
+  }
+  lab.training = true;
+  status("");
+  updateButtons();
+  trainLoop();
+}
+
+// ---------------------------------------------------------------- start
+async function main() {
+  panel = new DerivationPanel($("#derivation"), () => {
+    panel.close();
+    render();
+  });
+  plot = new DataPlot($("#data-plot"));
+  plot.onSelect = (k) => act(() => api.select(k), { fresh: new Set(["activations"]) });
+  try {
+    lab.options = await api.options();
+  } catch (err) {
+    status(err.message, true);
+    return;
+  }
+  controls = new Controls($("#controls"), lab.options, onControlsChange);
+  const { config, view } = queryToConfig(location.search, lab.options.defaults);
+  lab.view = view;
+  setViewRadios();
+  try {
+    await configure(config);
+  } catch (err) {
+    status(`${err.message} (the URL's configuration was replaced by the default)`, true);
+    await configure(lab.options.defaults);
+  }
+
+  $("#btn-forward").addEventListener("click", () =>
+    act(() => api.phase("forward"), { fresh: new Set(["activations"]), view: "values" }),
+  );
+  $("#btn-backward").addEventListener("click", () =>
+    act(() => api.phase("backward"), { fresh: new Set(["gradients"]), view: "gradients" }),
+  );
+  $("#btn-update").addEventListener("click", () =>
+    act(() => api.phase("update"), { fresh: new Set(["weights"]), view: "values" }),
+  );
+  $("#btn-step").addEventListener("click", () =>
+    act(() => api.phase("step"), { fresh: new Set(["activations", "gradients", "weights"]), view: "values" }),
+  );
+  $("#btn-reset").addEventListener("click", () => {
+    stopTraining();
+    act(() => api.reset());
+  });
+  $("#btn-train").addEventListener("click", toggleTraining);
+  for (const radio of document.querySelectorAll("input[name=view]")) {
+    radio.addEventListener("change", () => {
+      setView(radio.value);
+      render();
+    });
+  }
+  document.body.dataset.ready = "1";
+}
+
+function setViewRadios() {
+  for (const radio of document.querySelectorAll("input[name=view]")) radio.checked = radio.value === lab.view;
+}
+
+main();
