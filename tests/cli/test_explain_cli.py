@@ -152,3 +152,15 @@ def test_malformed_weights_file_leaves_the_output_file_alone(tmp_path) -> None:
     result = run_cli("explain", "--weights", str(bad), "--out", str(out))
     assert result.returncode == 2 and "biases[0] (layer 1) must have 2 values" in result.stderr
     assert out.read_text(encoding="utf-8") == "keep me"
+
+
+def test_readme_shows_the_default_explanations_first_lines() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Explain a training step", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert block[0] == "$ backproplab explain"
+    result = run_cli("explain")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[: len(block) - 1] == block[1:]
