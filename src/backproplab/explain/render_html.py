@@ -35,7 +35,7 @@ def _step_html(step, slides_labels: bool) -> str:
     label = ""
     if slides_labels and step.slides_label:
         label = f'<span class="slides">slides: {html.escape(step.slides_label)}</span>'
-    return f'<div class="step"{attrs}><math>{maths}</math>{label}</div>'
+    return f'<div class="step"{attrs}><math displaystyle="true">{maths}</math>{label}</div>'
 
 
 def render_html_fragment(exp: Explanation) -> str:
