@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 
 from .. import __version__
@@ -91,7 +92,9 @@ def state(request: Request, sid: SessionId) -> dict[str, Any]:
 
 def _run(request: Request, sid: str, action: str, *args: Any) -> dict[str, Any]:
     session = _session(request, sid)
-    with session.lock:
+    # A learning rate that is too large overflows; the session turns that into a
+    # DivergenceError with a message, so NumPy's own warnings are not wanted here.
+    with session.lock, np.errstate(over="ignore", invalid="ignore"):
         getattr(session, action)(*args)
         return state_view(session)
 
