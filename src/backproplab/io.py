@@ -138,6 +138,13 @@ def _sealed_archive(arrays: dict[str, np.ndarray]) -> bytes:
     return bytes(data) + _DIGEST_PREFIX + digest
 
 
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file (e.g. a CSV of predictions) atomically, like a model file."""
+    path = Path(path)
+    _atomic_write(path, text.encode("utf-8"))
+    return path
+
+
 def _atomic_write(path: Path, payload: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():

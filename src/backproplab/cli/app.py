@@ -31,7 +31,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 # Command modules register themselves on import (keep this list sorted).
 from . import demo  # noqa: E402,F401,I001
 from . import explain  # noqa: E402,F401
+from . import gradcheck  # noqa: E402,F401
 from . import lab  # noqa: E402,F401
+from . import predict  # noqa: E402,F401
+from . import train  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

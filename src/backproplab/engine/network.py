@@ -107,6 +107,11 @@ class ParameterList(list):
         self._kind = kind
         self._dtype = dtype
 
+    def __reduce__(self):  # type: ignore[override]
+        # Pickle (joblib, GridSearchCV) rebuilds a list subclass through append/extend,
+        # which this class refuses; rebuild it through __init__ instead.
+        return (type(self), (list(self), self._kind, self._dtype))
+
     def _checked(self, index: int, value: Any) -> Array:
         expected = self[index].shape
         name = f"{self._kind}[{index}]"

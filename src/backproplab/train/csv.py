@@ -153,6 +153,7 @@ def load_csv(
         feature_names=tuple(names[i] for i in feature_idx),
         class_names=tuple(classes),
         description=f"{path.name}: target column {names[t]!r}",
+        target_name=names[t],
     )
 
 

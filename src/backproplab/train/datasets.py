@@ -44,6 +44,8 @@ class Dataset:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...] = ()
     description: str = ""
+    #: The name of the target column (for CSV files, the header's name).
+    target_name: str = "y"
 
     @property
     def n_samples(self) -> int:

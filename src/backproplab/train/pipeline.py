@@ -84,6 +84,7 @@ def prepare(
         standardize=standardize,
         regression=not dataset.is_classification,
         feature_names=dataset.feature_names,
+        target_name=dataset.target_name,
     )
     return Prepared(dataset, pre, train_idx, test_idx)
 
