@@ -22,6 +22,7 @@ import numpy as np
 from . import smallnet
 from .errors import DivergenceError, InputError
 from .optim import SGD, Optimizer, make_optimizer, make_schedule
+from .threads import blas_threads_for
 
 if TYPE_CHECKING:
     from .network import MLP
@@ -219,7 +220,10 @@ def fit(
     stepped = False
     start = time.perf_counter()
     # Overflow on the way to a divergence is detected below from the loss itself.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with (
+        np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
+        blas_threads_for(net.layer_sizes, bs),  # small products: one BLAS thread is faster
+    ):
         for epoch in range(1, epochs + 1):
             opt.lr = base_lr * float(sched(epoch - 1))
             if minibatch and shuffle:

@@ -1,0 +1,49 @@
+"""backproplab through its public API: ``MLP.fit``."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import tasks
+from .harness import Outcome
+
+
+def xor(s: tasks.Settings) -> Outcome:
+    X, Y = tasks.xor_data()
+    net = tasks.xor_network()
+    t = time.perf_counter()
+    history = net.fit(X, Y, epochs=s.xor_epochs, lr=s.xor_lr)
+    seconds = time.perf_counter() - t
+    return Outcome(seconds, s.xor_epochs, {"loss": history.loss[-1]}, list(net.parameters()))
+
+
+def digits(s: tasks.Settings) -> Outcome:
+    Xtr, ytr, Xte, yte = tasks.digits_data()
+    net = tasks.digits_network()
+    t = time.perf_counter()
+    net.fit(Xtr, ytr, epochs=s.digits_epochs, lr=s.digits_lr, batch_size=s.digits_batch,
+            optimizer="sgd", momentum=0.9, seed=0)  # fmt: skip
+    seconds = time.perf_counter() - t
+    accuracy = float(np.mean(np.argmax(net.predict(Xte), axis=1) == yte))
+    return Outcome(seconds, s.digits_epochs * len(ytr), {"accuracy": accuracy})
+
+
+def wide(s: tasks.Settings) -> Outcome:
+    X, y = tasks.wide_data(s.wide_samples)
+    net = tasks.wide_network()
+    t = time.perf_counter()
+    history = net.fit(X, y, epochs=1, lr=s.wide_lr, batch_size=s.wide_batch, shuffle=False)
+    seconds = time.perf_counter() - t
+    return Outcome(seconds, len(y), {"loss": history.loss[-1]})
+
+
+def tiny(s: tasks.Settings) -> Outcome:
+    X, Y = tasks.tiny_data(s.tiny_samples)
+    net = tasks.tiny_network()
+    epochs = s.tiny_steps // s.tiny_samples
+    t = time.perf_counter()
+    history = net.fit(X, Y, epochs=epochs, lr=s.tiny_lr, batch_size=1, shuffle=False)
+    seconds = time.perf_counter() - t
+    return Outcome(seconds, epochs * len(Y), {"loss": history.loss[-1]}, list(net.parameters()))

@@ -1,0 +1,115 @@
+"""The four tasks of issue 6: data, architecture, initial weights and settings, shared by
+every peer so that all of them train the same network on the same numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+
+import backproplab as bp
+
+
+@dataclass(frozen=True)
+class Settings:
+    xor_epochs: int = 5000  # task 1: the slides' 2-2-1 network, full batch, float64
+    xor_lr: float = 0.5
+    micrograd_epochs: int = 200  # micrograd is ~1000x slower: fewer epochs, rate compared
+    digits_epochs: int = 30  # task 2: 64-128-10 relu/softmax, batch 32, momentum 0.9, float32
+    digits_lr: float = 0.01
+    digits_batch: int = 32
+    wide_samples: int = 60_000  # task 3: 784-512-512-10, batch 128, one epoch, float32
+    wide_batch: int = 128
+    wide_lr: float = 0.01
+    tiny_steps: int = 20_000  # task 4: 2-16-16-1 tanh, batch 1, float64
+    tiny_samples: int = 2_000
+    tiny_lr: float = 0.01
+    repeats: int = 5
+    wide_repeats: int = 3
+
+
+FULL = Settings()
+QUICK = replace(
+    FULL,
+    xor_epochs=500,
+    micrograd_epochs=20,
+    digits_epochs=2,
+    wide_samples=2_048,
+    tiny_steps=1_000,
+    tiny_samples=500,
+    repeats=2,
+    wide_repeats=1,
+)
+#: The smallest sizes that still exercise every code path (used by the test suite).
+TINY = replace(
+    QUICK,
+    xor_epochs=50,
+    micrograd_epochs=3,
+    digits_epochs=1,
+    wide_samples=256,
+    tiny_steps=200,
+    tiny_samples=100,
+    repeats=1,
+)
+
+
+# ---------------------------------------------------------------- task 1: XOR, the slides
+@cache
+def xor_data() -> tuple[np.ndarray, np.ndarray]:
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    return X, Y
+
+
+def xor_network() -> bp.MLP:
+    """The slides' 2-2-1 network with the seed of the XOR demo."""
+    return bp.MLP.slides_network(seed=bp.XOR_SEED)
+
+
+# ---------------------------------------------------------------- task 2: digits
+@cache
+def digits_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits, a fixed stratified 80/20 split, standardised on the
+    training part; float32 features, integer labels."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(Xtr)
+    to32 = np.float32
+    return scaler.transform(Xtr).astype(to32), ytr, scaler.transform(Xte).astype(to32), yte
+
+
+def digits_network() -> bp.MLP:
+    return bp.MLP([64, 128, 10], hidden="relu", loss="cross_entropy", dtype=np.float32, seed=0)
+
+
+# ---------------------------------------------------------------- task 3: wide MLP
+@cache
+def wide_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n synthetic 784-feature samples, labelled by a random linear teacher (float32)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 784), dtype=np.float32)
+    teacher = rng.standard_normal((784, 10), dtype=np.float32)
+    return X, np.argmax(X @ teacher, axis=1)
+
+
+def wide_network() -> bp.MLP:
+    return bp.MLP(
+        [784, 512, 512, 10], hidden="relu", loss="cross_entropy", dtype=np.float32, seed=0
+    )
+
+
+# ---------------------------------------------------------------- task 4: tiny tanh net
+@cache
+def tiny_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2.0, 2.0, size=(n, 2))
+    return X, np.sin(X[:, :1]) * np.cos(X[:, 1:])
+
+
+def tiny_network() -> bp.MLP:
+    return bp.MLP([2, 16, 16, 1], hidden="tanh", loss="mse", seed=0)
