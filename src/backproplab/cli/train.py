@@ -231,7 +231,8 @@ def _print_summary(
         + (f" weight_decay={s['weight_decay']:g}" if s["weight_decay"] else ""),
     )
     table.add_row("epochs", f"{summary['epochs_run']} ({summary['stop_reason']})")
-    table.add_row("rows", f"{summary['n_train']} train, {summary['n_test']} test")
+    held = " (incl. validation)" if result.settings["val_split"] else ""
+    table.add_row("rows", f"{summary['n_train']} train{held}, {summary['n_test']} test")
     table.add_row("final training loss", f"{summary['final_loss']:.6g}")
     if "val_accuracy" in summary:
         table.add_row("validation accuracy", f"{summary['val_accuracy']:.4f}")
