@@ -171,6 +171,15 @@ def test_train_on_xor_learns_and_moves_the_heat_map(client: httpx.Client) -> Non
     assert cell(0, 0) < 0.5 and cell(1, 1) < 0.5 and cell(0, 1) > 0.5 and cell(1, 0) > 0.5
 
 
+def test_train_with_a_time_budget_stops_early_and_says_so(client: httpx.Client) -> None:
+    ok(client.post("/api/config", json=XOR_CONFIG))
+    state = ok(client.post("/api/train", json={"epochs": 500, "max_ms": 1}))
+    assert 1 <= state["trained_epochs"] < 500
+    assert state["epochs"] == state["trained_epochs"] == len(state["history"]) - 1
+    full = ok(client.post("/api/train", json={"epochs": 30}))
+    assert full["trained_epochs"] == 30
+
+
 def test_mini_batches_and_settings(client: httpx.Client) -> None:
     state = ok(client.post("/api/config", json={"data": "moons", "n_samples": 60, "seed": 3}))
     assert len(state["data"]["X"]) == 60 and state["batch_size"] == 60

@@ -27,6 +27,8 @@ MAX_EPOCHS_PER_REQUEST = 500
 #: Parameter updates one /api/train request may run (epochs x batches per epoch).
 MAX_UPDATES_PER_REQUEST = 20_000
 MAX_LEARNING_RATE = 10.0
+#: Longest time budget a /api/train request may ask for.
+MAX_TRAIN_MS = 2000
 MAX_SEED = 2**32 - 1
 #: Largest request body accepted, in bytes (a full configuration is well under 2 kB).
 MAX_BODY_BYTES = 64 * 1024
@@ -77,9 +79,15 @@ class LabConfig(_Strict):
 
 
 class TrainRequest(_Strict):
-    """Run this many epochs of (mini-batch) gradient descent, then answer."""
+    """Run this many epochs of (mini-batch) gradient descent, then answer.
+
+    With ``max_ms`` the server stops after the first epoch that ends past that many
+    milliseconds (the page asks for one frame's worth of work this way, and two tabs
+    training at once share the machine fairly); the answer says how many epochs ran.
+    """
 
     epochs: int = Field(ge=1, le=MAX_EPOCHS_PER_REQUEST)
+    max_ms: int | None = Field(None, ge=1, le=MAX_TRAIN_MS)
 
 
 class SelectRequest(_Strict):

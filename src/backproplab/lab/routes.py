@@ -126,7 +126,11 @@ def step(request: Request, sid: SessionId) -> dict[str, Any]:
 @router.post("/train")
 def train(body: TrainRequest, request: Request, sid: SessionId) -> dict[str, Any]:
     """Several epochs of gradient descent (the page calls this once per frame)."""
-    return _run(request, sid, "train", body.epochs)
+    session = _session(request, sid)
+    seconds = None if body.max_ms is None else body.max_ms / 1000
+    with session.lock, np.errstate(over="ignore", invalid="ignore"):
+        done = session.train(body.epochs, seconds)
+        return state_view(session) | {"trained_epochs": done}
 
 
 @router.post("/reset")

@@ -156,8 +156,12 @@ class LabSession:
             self.backward()
         self.update()
 
-    def train(self, epochs: int) -> None:
-        """``epochs`` passes over the data in shuffled mini-batches (or full batches)."""
+    def train(self, epochs: int, max_seconds: float | None = None) -> int:
+        """``epochs`` passes over the data in shuffled mini-batches (or full batches).
+
+        With ``max_seconds``, stops after the first epoch that ends past that time.
+        Returns the number of epochs run.
+        """
         n, bs = self.data.n_samples, self.batch_size
         per_epoch = -(-n // bs)
         if epochs * per_epoch > MAX_UPDATES_PER_REQUEST:
@@ -167,7 +171,8 @@ class LabSession:
             )
         self._clear_cycle()
         net, lr = self.net, self.config.lr
-        for _ in range(epochs):
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        for done in range(1, epochs + 1):
             order = self.rng.permutation(n) if bs < n else None
             for start in range(0, n, bs):
                 idx = slice(None) if order is None else order[start : start + bs]
@@ -183,6 +188,9 @@ class LabSession:
                 self.updates += 1
             self.epochs += 1
             self._record()
+            if deadline is not None and time.perf_counter() > deadline:
+                return done
+        return epochs
 
     def _clear_cycle(self) -> None:
         self.phase = "ready"

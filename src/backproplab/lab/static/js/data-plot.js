@@ -37,7 +37,7 @@ function cellColor(heat, k) {
 }
 
 export class DataPlot {
-  constructor(canvas, onSelect) {
+  constructor(canvas) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.data = null;
@@ -105,8 +105,10 @@ export class DataPlot {
       ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
       ctx.fillStyle = this.pointColor(k);
       ctx.fill();
-      ctx.lineWidth = 1;
-      ctx.strokeStyle = "#fff";
+      // The points of the current mini-batch get a dark rim.
+      const inBatch = this.batch && this.batch.size < d.X.length && this.batch.has(k);
+      ctx.lineWidth = inBatch ? 2 : 1;
+      ctx.strokeStyle = inBatch ? "#111" : "#fff";
       ctx.stroke();
     });
     const sel = d.X[this.selected];

@@ -30,10 +30,12 @@ export class DerivationPanel {
   close() {
     this.root.hidden = true;
     delete this.root.dataset.param;
+    document.body.classList.remove("panel-open");
   }
 
   loading(param) {
     this.root.hidden = false;
+    document.body.classList.add("panel-open");
     this.root.dataset.param = param;
     this.root.dataset.ready = "0";
     this.title.textContent = `${prettyParam(param)}`;

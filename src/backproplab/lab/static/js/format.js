@@ -7,7 +7,7 @@ export function fmt(value) {
   if (value === 0) return "0";
   const abs = Math.abs(value);
   let text;
-  if (abs >= 1e-4 && abs < 1e5) {
+  if (abs >= 1e-3 && abs < 1e5) {
     text = value.toPrecision(4);
     if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
   } else {

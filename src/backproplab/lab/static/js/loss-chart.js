@@ -38,7 +38,10 @@ export function renderLossChart(svg, history) {
   svg.append(make("text", { x: PAD.left - 4, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, label(hi)));
   svg.append(make("text", { x: PAD.left - 4, y: H - PAD.bottom, class: "tick", "text-anchor": "end" }, label(lo)));
   svg.append(make("text", { x: W - PAD.right, y: H - 6, class: "tick", "text-anchor": "end" }, `${xMax} updates`));
-  svg.append(make("text", { x: PAD.left, y: H - 6, class: "tick" }, positive ? "0  (log scale)" : "0"));
+  svg.append(make("text", { x: PAD.left, y: H - 6, class: "tick" }, "0"));
+  if (positive) {
+    svg.append(make("text", { x: W - PAD.right, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, "L, log scale"));
+  }
   const d = points.map(([x], k) => `${k ? "L" : "M"}${px(x).toFixed(1)},${py(ys[k]).toFixed(1)}`).join("");
   svg.append(make("path", { d, class: "loss-line" }));
   const [lx] = points[points.length - 1];

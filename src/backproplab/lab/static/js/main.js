@@ -127,7 +127,15 @@ async function configure(config) {
   apply(state);
 }
 
-async function onControlsChange(config, kind) {
+// Changes are applied one after another, in the order they were made.
+let changes = Promise.resolve();
+
+function onControlsChange(config, kind) {
+  changes = changes.then(() => applyChange(config, kind));
+  return changes;
+}
+
+async function applyChange(config, kind) {
   if (lab.training) stopTraining();
   if (kind === "settings") {
     const settings = { lr: config.lr };
@@ -179,27 +187,25 @@ function stopTraining() {
 }
 
 async function trainLoop() {
-  let epochs = 1;
-  const frameMs = 50; // server time per frame: smooth drawing, several epochs each
+  // Each request asks for as many epochs as allowed and one frame's time: the server
+  // stops when the time is up, so a frame is quick whatever the data and network.
+  const frameMs = 40;
   while (lab.training) {
-    const started = performance.now();
     let state;
     try {
-      state = await call(() => api.train(epochs));
+      state = await call(() => api.train(epochsCap(), frameMs));
     } catch (err) {
       status(err.message, true);
       stopTraining();
       break;
     }
-    // A request costs a fixed round trip plus the epochs' work: grow the epochs while a
-    // frame stays quick, shrink them when it gets slow.
-    const took = performance.now() - started;
-    if (took < frameMs) epochs *= 2;
-    else if (took > 3 * frameMs) epochs = Math.floor(epochs / 2);
-    epochs = Math.max(1, Math.min(epochsCap(), epochs));
     if (lab.view === "gradients") setView("values");
     apply(state);
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    // The next frame; a hidden tab gets no frames, so it goes on at a timer's pace.
+    await new Promise((resolve) => {
+      requestAnimationFrame(resolve);
+      setTimeout(resolve, 100);
+    });
   }
   if (panel.param) openDerivation(panel.param);
 }

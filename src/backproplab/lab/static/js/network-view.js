@@ -10,7 +10,7 @@ const HEIGHT = 440;
 const POSITIVE = "#1c6fd1";
 const NEGATIVE = "#e8590c";
 /** Edges are labelled with their numbers only while they stay readable. */
-const MAX_LABELLED_EDGES = 16;
+const MAX_LABELLED_EDGES = 24;
 
 function make(tag, attrs = {}, text = null) {
   const node = document.createElementNS(SVG, tag);
@@ -74,6 +74,19 @@ export function renderNetwork(svg, state, { view, fresh = new Set(), selected = 
   svg.append(edgeLayer, nodeLayer, labelLayer);
 
   const freshEdges = fresh.has(gradients ? "gradients" : "weights");
+  // Boxes already taken by labels (and by the bias squares with theirs), so that the
+  // edge labels can be put where they do not overlap.
+  const placed = [];
+  if (labelled) {
+    for (let l = 1; l < sizes.length; l++) {
+      nodes[l].forEach(({ x, y }, j) => {
+        const size = biasSize(r);
+        const text = biasValues ? fmt(biasValues[l - 1][j]) : "";
+        const width = size + 6 + textWidth(text);
+        placed.push({ x0: x - r * 0.7 - width, x1: x - r * 0.7, y0: y - r - size - 4, y1: y - r });
+      });
+    }
+  }
   for (let l = 1; l < sizes.length; l++) {
     for (let i = 0; i < sizes[l - 1]; i++) {
       for (let j = 0; j < sizes[l]; j++) {
@@ -100,16 +113,12 @@ export function renderNetwork(svg, state, { view, fresh = new Set(), selected = 
         g.addEventListener("keydown", (e) => e.key === "Enter" && onParam(name));
         edgeLayer.append(g);
         if (labelled && value !== null) {
-          // Stagger the labels of one neuron's outgoing edges along their length, so that
-          // they do not pile up next to the neuron.
-          const n = sizes[l];
-          const t = n === 1 ? 0.3 : 0.2 + (0.5 * j) / (n - 1);
-          const x = coords.x1 + t * (coords.x2 - coords.x1);
-          const y = coords.y1 + t * (coords.y2 - coords.y1) - 4;
+          const text = fmt(value);
+          const { x, y } = placeLabel(coords, text, placed);
           const label = make(
             "text",
             { x, y, class: "edge-value", "data-param": name, "text-anchor": "middle" },
-            fmt(value),
+            text,
           );
           if (freshEdges) label.classList.add("fresh");
           label.addEventListener("click", () => onParam(name));
@@ -135,10 +144,20 @@ export function renderNetwork(svg, state, { view, fresh = new Set(), selected = 
       const label = neuronLabel(sizes, slides, l, j + 1);
       g.append(make("text", { x, y: y + r + 13, class: "node-name", "text-anchor": "middle" }, label));
       if (value !== null) {
+        const shown = fmt(value);
+        // Shrink a long number so that it stays inside its circle.
+        const fontSize = Math.min(11, (2 * r - 4) / (0.62 * shown.length));
         const text = make(
           "text",
-          { x, y: y + 4, class: "node-value", "data-node": key, "text-anchor": "middle" },
-          fmt(value),
+          {
+            x,
+            y: y + fontSize * 0.36,
+            class: "node-value",
+            "data-node": key,
+            "text-anchor": "middle",
+            "font-size": fontSize.toFixed(1),
+          },
+          shown,
         );
         if (freshNodes) text.classList.add("fresh");
         g.append(text);
@@ -152,10 +171,38 @@ export function renderNetwork(svg, state, { view, fresh = new Set(), selected = 
   svg.append(outputInfo(state, nodes[sizes.length - 1], r, gradients, fresh));
 }
 
+function textWidth(text) {
+  return text.length * 6.2 + 4; // 11px sans-serif digits, with the white halo
+}
+
+/** A spot along the edge (as a fraction t of its length) whose label box is free. */
+function placeLabel(c, text, placed) {
+  const w = textWidth(text);
+  const h = 13;
+  let best = null;
+  for (const t of [0.27, 0.42, 0.57, 0.72, 0.2, 0.82, 0.5, 0.35, 0.65]) {
+    const x = c.x1 + t * (c.x2 - c.x1);
+    const y = c.y1 + t * (c.y2 - c.y1) - 4;
+    const box = { x0: x - w / 2, x1: x + w / 2, y0: y - h + 2, y1: y + 2 };
+    const clash = placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1);
+    best = best ?? { x, y, box };
+    if (!clash) {
+      best = { x, y, box };
+      break;
+    }
+  }
+  placed.push(best.box);
+  return best;
+}
+
+function biasSize(r) {
+  return Math.max(9, Math.min(14, r * 0.6));
+}
+
 function biasMark(l, j, x, y, r, values, opts) {
   const name = biasName(l, j + 1);
   const value = values ? values[l - 1][j] : null;
-  const size = Math.max(9, Math.min(14, r * 0.6));
+  const size = biasSize(r);
   const bx = x - r * 0.7 - size;
   const by = y - r - size - 2;
   const g = make("g", { class: "bias", "data-param": name, tabindex: 0, role: "button" });
@@ -214,7 +261,7 @@ function outputInfo(state, outputs, r, gradients, fresh) {
     const n = state.batch?.size ?? 1;
     const t = make(
       "text",
-      { x: last.x + r + 8, y: last.y + r + 30, class: "batch-loss" },
+      { x: last.x - r, y: last.y + r + 32, class: "batch-loss" },
       `L = ${fmt(lossValue)}${n > 1 ? ` (batch of ${n})` : ""}`,
     );
     if (fresh.has("activations")) t.classList.add("fresh");
