@@ -47,7 +47,12 @@ def test_iris_via_cli_reaches_95_percent(tmp_path: Path) -> None:
 
 
 def test_diabetes_via_cli_r2_at_least_045(tmp_path: Path) -> None:
-    assert _train(tmp_path, "diabetes", *DIABETES)["test"]["r2"] >= 0.45
+    summary = _train(tmp_path, "diabetes", *DIABETES)
+    assert summary["test"]["r2"] >= 0.45
+    ev = run_cli("evaluate", str(tmp_path / "diabetes.bpl"), "diabetes", "--split", "test",
+                 "--json")  # fmt: skip
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["r2"] == summary["test"]["r2"]
 
 
 def test_the_slides_network_learns_xor_via_cli(tmp_path: Path) -> None:

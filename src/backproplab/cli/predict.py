@@ -35,7 +35,9 @@ def _features(model: ModelFile, source: str) -> tuple[np.ndarray, list[str] | No
         ds = _builtin_dataset(model, source)
         _check_width(ds.X.shape[1], model, source)
         y = ds.y
-        labels = [ds.class_names[k] for k in y] if ds.is_classification else [repr(v) for v in y]
+        labels = (
+            [ds.class_names[k] for k in y] if ds.is_classification else [repr(float(v)) for v in y]
+        )
         return ds.X, labels
     names = list(pre.feature_names)
     X, target_cells, _ = load_features_csv(Path(source), names, target=pre.target_name)
