@@ -270,10 +270,22 @@ def test_bad_configurations_get_4xx_with_a_message(
     assert words in message and "\n" not in message
 
 
-def test_a_combination_the_engine_refuses_gets_400(client: httpx.Client) -> None:
-    r = client.post("/api/config", json={"output": "softmax", "data": "xor"})
-    assert r.status_code == 400
-    assert "softmax" in r.json()["error"]
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"output": "softmax", "data": "xor"}, "softmax"),
+        ({"loss": "cross_entropy"}, "needs classes"),
+        ({"hidden": [{"units": 2, "activation": "sigmoid"}] * 2, "output": "softmax"}, "softmax"),
+    ],
+)
+def test_combinations_that_cannot_work_get_400(
+    client: httpx.Client, config: dict, words: str
+) -> None:
+    ok(client.post("/api/config", json={"data": "moons", "n_samples": 20}))
+    r = client.post("/api/config", json=config)
+    assert r.status_code == 400 and words in r.json()["error"]
+    # The tab keeps its previous, working experiment.
+    assert ok(client.get("/api/state"))["data"]["name"] == "moons"
 
 
 def test_bad_requests_to_every_other_endpoint(client: httpx.Client, lab_url: str) -> None:

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from ..engine import MLP, DivergenceError, Gradients, Trace
+from ..engine import MLP, DivergenceError, Gradients, InputError, Trace
 from .data import LabData, load_lab_data
 from .models import MAX_UPDATES_PER_REQUEST, LabConfig
 
@@ -31,6 +31,17 @@ def build_network(config: LabConfig, data: LabData) -> MLP:
     """The network the configuration describes (the engine checks the combination)."""
     n_out = data.output_units(config.loss)
     output = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(config.loss, config.output)
+    # Say it in the lab's terms: the user picks data and loss, not the output's size.
+    if config.loss == "cross_entropy" and data.task == "regression":
+        raise InputError(
+            "loss cross_entropy needs classes, and the slides' example has a numeric target "
+            "(y = 0.01): use mse, or bce for a target between 0 and 1"
+        )
+    if output == "softmax" and n_out == 1:
+        raise InputError(
+            "output softmax over this data's one output unit is always 1: choose identity, "
+            "sigmoid or tanh (or loss cross_entropy, which gives one unit per class)"
+        )
     sizes = [2, *(h.units for h in config.hidden), n_out]
     acts = [h.activation for h in config.hidden] + [output]
     if config.slides_weights and is_slides_architecture(sizes, acts, config.loss):
