@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -114,6 +116,11 @@ def test_clicking_a_weight_opens_its_derivation(page, lab_url: str) -> None:
     assert panel.locator("math mfrac").count() >= 2
     assert "edge" in (page.get_attribute(".edge[data-param='w1_11']", "class") or "")
     assert "selected" in (page.get_attribute(".edge[data-param='w1_11']", "class") or "")
+    # The slides call the output weights "to-from": the panel says so beside ours.
+    page.click(".edge-value[data-param='w2_11']")
+    page.wait_for_selector("#derivation[data-ready='1'][data-param='w2_11']")
+    slides_name = steps["gradient:w2_11"]["slides_label"]
+    assert slides_name in (panel.locator(".summary .slides-label").first.text_content() or "")
     # A bias works the same way; the panel closes.
     page.click(".bias[data-param='b2_1'] rect")
     page.wait_for_selector("#derivation[data-ready='1'][data-param='b2_1']")
@@ -142,6 +149,19 @@ def test_train_on_xor_reaches_a_small_loss_and_moves_the_heat_map(page, lab_url:
     after = page.evaluate("document.querySelector('#data-plot').toDataURL()")
     assert after != before
     assert int(page.get_attribute("#loss-chart", "data-points") or 0) > 5
+    # Clicking a point shows that sample's activations: here (1, 1), the last of xor's four.
+    page.click("#btn-forward")
+    page.wait_for_selector("#lab[data-phase='forward']")
+    (x0, x1), (y0, y1) = json.loads(page.get_attribute("#data-plot", "data-bounds") or "")
+    box = page.locator("#data-plot").bounding_box()
+    assert box is not None
+    page.mouse.click(
+        box["x"] + (1 - x0) / (x1 - x0) * box["width"],
+        box["y"] + (y1 - 1) / (y1 - y0) * box["height"],
+    )
+    page.wait_for_selector("#data-plot[data-selected='3']")
+    assert text_of(page, ".node-value[data-node='0_1']") == "1"
+    assert text_of(page, ".node-value[data-node='0_2']") == "1"
     ARTIFACTS.mkdir(exist_ok=True)
     page.click(".edge-value[data-param='w1_11']")
     page.wait_for_selector("#derivation[data-ready='1']")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..engine.errors import InputError
 from ..explain import explain, parse_param_name
-from .session import LabConflict, LabSession
+from .session import LabConflict, LabSession, is_slides_architecture
 
 #: A batch larger than this is explained through the selected sample alone (readability).
 EXPLAIN_MAX_SAMPLES = 8
@@ -69,4 +69,6 @@ def explain_view(session: LabSession, name: str) -> dict[str, Any]:
         "value": float(before),
         "current": float(after),
         "steps": steps,
+        # The slides' own labels (docs/notation.md) mean something only on their network.
+        "slides": is_slides_architecture(net.layer_sizes, net.activations, net.loss_name),
     }

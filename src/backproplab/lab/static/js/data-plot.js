@@ -58,9 +58,15 @@ export class DataPlot {
   }
 
   update({ data, heatmap, selected, batch }) {
-    if (data) this.data = data;
+    if (data) {
+      this.data = data;
+      this.canvas.dataset.bounds = JSON.stringify(data.bounds);
+    }
     if (heatmap) this.heat = heatmap;
-    if (selected !== undefined) this.selected = selected;
+    if (selected !== undefined) {
+      this.selected = selected;
+      this.canvas.dataset.selected = String(selected);
+    }
     this.batch = batch ? new Set(batch.indices) : null;
     this.draw();
   }

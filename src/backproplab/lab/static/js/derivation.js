@@ -73,13 +73,13 @@ export class DerivationPanel {
     if (own.length) {
       const summary = document.createElement("ul");
       summary.className = "steps summary";
-      for (const step of own) summary.append(stepItem(step, result.samples, result.param));
+      for (const step of own) summary.append(stepItem(step, result.samples, result.param, result.slides));
       parts.push(summary);
       parts.push(paragraph("The derivation, step by step (from backproplab.explain):", "derivation-meta"));
     }
     const list = document.createElement("ol");
     list.className = "steps";
-    for (const step of result.steps) list.append(stepItem(step, result.samples, result.param));
+    for (const step of result.steps) list.append(stepItem(step, result.samples, result.param, result.slides));
     parts.push(list);
     this.body.replaceChildren(...parts);
     this.root.dataset.ready = "1";
@@ -100,7 +100,7 @@ function mathBlock(latex, fallback) {
   return div;
 }
 
-function stepItem(step, samples, param) {
+function stepItem(step, samples, param, slides = false) {
   const li = document.createElement("li");
   li.className = `step step-${step.kind}${step.param === param ? " own" : ""}`;
   li.dataset.kind = step.kind;
@@ -116,6 +116,13 @@ function stepItem(step, samples, param) {
     if (point !== undefined) head.textContent += ` (data point ${point})`;
   }
   if (step.chain) head.textContent += ` · chain rule: ${step.chain}`;
+  if (slides && step.slides_label && (step.kind === "gradient" || step.kind === "update")) {
+    // The slides name some output weights "to-from" (docs/notation.md): say what they call it.
+    const label = document.createElement("span");
+    label.className = "slides-label";
+    label.textContent = ` · on the slides: ${step.slides_label}`;
+    head.append(label);
+  }
   li.append(head);
   const value = fmt(step.value);
   const symbol = step.latex ?? step.symbol;
