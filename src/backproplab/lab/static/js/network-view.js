@@ -142,7 +142,11 @@ export function renderNetwork(svg, state, { view, fresh = new Set(), selected = 
       g.append(make("circle", { cx: x, cy: y, r, class: "node-circle" }));
       g.append(make("circle", { cx: x, cy: y, r, fill, "fill-opacity": (0.08 + 0.3 * tint).toFixed(2), class: "node-tint" }));
       const label = neuronLabel(sizes, slides, l, j + 1);
-      g.append(make("text", { x, y: y + r + 13, class: "node-name", "text-anchor": "middle" }, label));
+      // Names under every neuron while there is room; in a crowded layer only the ends.
+      const crowded = r < 12 && l > 0 && l < sizes.length - 1;
+      if (!crowded || j === 0 || j === sizes[l] - 1) {
+        g.append(make("text", { x, y: y + r + 13, class: "node-name", "text-anchor": "middle" }, label));
+      }
       if (value !== null) {
         const shown = fmt(value);
         // Shrink a long number so that it stays inside its circle.
