@@ -317,6 +317,13 @@ def test_bad_requests_to_every_other_endpoint(client: httpx.Client, lab_url: str
     assert cases[12].status_code == 413
 
 
+def test_a_request_for_another_host_name_is_refused(lab_url: str) -> None:
+    # A page on another site that rebinds its DNS name to 127.0.0.1 still sends its name.
+    r = httpx.get(lab_url + "/api/health", headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    assert httpx.get(lab_url + "/api/health", headers={"Host": "localhost"}).status_code == 200
+
+
 def test_too_many_updates_in_one_request_are_refused(client: httpx.Client) -> None:
     ok(client.post("/api/config", json={"data": "moons", "n_samples": 1000, "batch_size": 1}))
     r = client.post("/api/train", json={"epochs": 100})

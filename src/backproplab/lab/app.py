@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..engine.errors import BackpropLabError, DivergenceError
@@ -74,8 +75,19 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "; ".join(parts)
 
 
-def create_app(store: SessionStore | None = None) -> FastAPI:
-    """The lab as an ASGI application (``store`` lets a test look inside)."""
+#: Host names a browser uses for a server on this machine (the default, loopback case).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def create_app(
+    store: SessionStore | None = None, allowed_hosts: list[str] | tuple[str, ...] | None = None
+) -> FastAPI:
+    """The lab as an ASGI application.
+
+    ``store`` lets a test look inside. ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`)
+    refuses requests whose Host header names another machine, so that a web page cannot
+    reach a loopback-only lab through DNS rebinding; None accepts any host.
+    """
     app = FastAPI(
         title="backproplab lab",
         version=__version__,
@@ -85,6 +97,8 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.store = store if store is not None else SessionStore()
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import uvicorn
 
 from ..engine.errors import BackpropLabError
-from .app import create_app
+from .app import LOOPBACK_HOSTS, create_app
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LabStartError", "bind_socket", "is_loopback", "serve"]
@@ -61,10 +61,19 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def make_server(sock: socket.socket) -> uvicorn.Server:
-    """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``."""
+def make_server(sock: socket.socket, host: str = DEFAULT_HOST) -> uvicorn.Server:
+    """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``.
+
+    On a loopback address only requests for this machine's own names are answered.
+    """
+    # (Starlette reads an IPv6 Host header badly, so an IPv6 address skips the check.)
+    hosts = LOOPBACK_HOSTS if is_loopback(host) and ":" not in host else None
     config = uvicorn.Config(
-        create_app(), log_level="warning", access_log=False, lifespan="off", workers=1
+        create_app(allowed_hosts=hosts),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        workers=1,
     )
     return uvicorn.Server(config)
 
@@ -79,7 +88,7 @@ def serve(
     """Serve the lab until Ctrl-C (returns normally then)."""
     sock = bind_socket(host, port)
     url = url_for(host, sock.getsockname()[1])
-    server = make_server(sock)
+    server = make_server(sock, host)
     echo(f"backproplab lab: {url}  (Ctrl-C stops it)")
     if open_browser:
         # Once Uvicorn is accepting: a browser opened earlier could hit a refused connection.
