@@ -67,7 +67,7 @@ def make_server(sock: socket.socket, host: str = DEFAULT_HOST) -> uvicorn.Server
     On a loopback address only requests for this machine's own names are answered.
     """
     # (Starlette reads an IPv6 Host header badly, so an IPv6 address skips the check.)
-    hosts = LOOPBACK_HOSTS if is_loopback(host) and ":" not in host else None
+    hosts = (*LOOPBACK_HOSTS, host) if is_loopback(host) and ":" not in host else None
     config = uvicorn.Config(
         create_app(allowed_hosts=hosts),
         log_level="warning",
