@@ -9,17 +9,7 @@ import subprocess
 import pytest
 
 import backproplab as bp
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def slides(**kwargs) -> bp.Explanation:
