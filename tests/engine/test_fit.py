@@ -3,6 +3,8 @@ callbacks and divergence, checked against independent computations (net.step, Py
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ import torch
 import backproplab as bp
 from backproplab.engine.errors import DivergenceError, InputError
 from backproplab.engine.fit import Callback, History, fit
-from backproplab.engine.optim import Adam
+from backproplab.engine.optim import SGD, Adam
 
 
 def _same_params(a: bp.MLP, b: bp.MLP) -> bool:
@@ -239,3 +241,31 @@ def test_bad_arguments_are_clear_errors(kwargs, match) -> None:
     net = bp.MLP([3, 4, 3], hidden="tanh", loss="cross_entropy", seed=0)
     with pytest.raises(InputError, match=match):
         fit(net, X, y, **{"epochs": 2, **kwargs})
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_minibatch_divergence_puts_back_the_parameters_of_an_epochs_start(compiled) -> None:
+    """A copy of the parameters is kept once per epoch (not before every step): after a
+    divergence the network holds those of the start of the epoch its message names."""
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-3, 3, size=(64, 1))
+    Y = np.sin(X) * 100
+    net = bp.MLP([1, 16, 1], hidden="relu", seed=0)
+    ref = net.copy()
+
+    def optimizer(model):  # momentum: the compiled epoch; decay on every array: NumPy's loop
+        params = list(model.parameters())
+        return SGD(params, 0.2, momentum=0.9) if compiled else SGD(params, 5.0, weight_decay=1e-6)
+
+    with pytest.raises(DivergenceError) as info:
+        net.fit(X, Y, epochs=500, batch_size=16, optimizer=optimizer(net), seed=3)
+    match = re.search(
+        r"parameters of the start of epoch (\d+), whose loss was finite", str(info.value)
+    )
+    assert match, str(info.value)
+    kept_epoch = int(match.group(1))
+    assert kept_epoch in (info.value.epoch, info.value.epoch - 1)
+    if kept_epoch > 1:  # the same run, stopped before that epoch
+        ref.fit(X, Y, epochs=kept_epoch - 1, batch_size=16, optimizer=optimizer(ref), seed=3)
+    for a, b in zip(net.parameters(), ref.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import smallnet
+from . import batchloop, smallnet
 from .errors import DivergenceError, InputError
 from .optim import SGD, Optimizer, make_optimizer, make_schedule
 from .threads import blas_threads_for
@@ -146,8 +146,11 @@ def fit(
     ``restore_best`` the best parameters are put back.
 
     If the loss becomes NaN or infinite, training stops with a :class:`DivergenceError`
-    naming the epoch; the network keeps its last parameters whose loss was finite, and
-    the error carries ``.epoch`` and ``.history``.
+    naming the epoch (and batch), and the error carries ``.epoch`` and ``.history``. The
+    network is put back to parameters whose loss was finite: with full batch, the last
+    such parameters; with mini-batches, those of the start of the diverging epoch (or of
+    the epoch before, when its first batch diverged), since a copy is kept once per epoch
+    rather than before every step.
     """
     epochs = _positive_int(epochs, "epochs")
     Xc = net.check_X(X)
@@ -185,13 +188,15 @@ def fit(
     sched = make_schedule(schedule, epochs=epochs)
     hooks = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in callbacks]
 
-    # Work buffers allocated once: the shuffled copy of the data and the previous parameters.
+    # Work buffers allocated once: the shuffled copy of the data, and the parameters at the
+    # start of this epoch and of the one before (see _diverged for why two).
     minibatch = bs < n
     rng = np.random.default_rng(seed)
     order = np.arange(n)
-    Xs = np.empty_like(Xc) if minibatch and shuffle else Xc
-    Ys = np.empty_like(Yc) if minibatch and shuffle else Yc
-    previous = [np.empty_like(p) for p in params]
+    Xs = np.empty_like(Xc) if minibatch and shuffle else np.ascontiguousarray(Xc)
+    Ys = np.empty_like(Yc) if minibatch and shuffle else np.ascontiguousarray(Yc)
+    epoch_start = [np.empty_like(p) for p in params]
+    last_epoch_start = [np.empty_like(p) for p in params]
     best = [np.empty_like(p) for p in params] if patience is not None and restore_best else None
     classify = net.loss_name in ("bce", "cross_entropy")
 
@@ -203,6 +208,11 @@ def fit(
                            shuffle=shuffle, rng=rng, history=history)  # fmt: skip
         history.best_epoch = history.epochs[-1] if history.epochs else None
         return history
+    # SGD's epochs as one compiled function each (engine/batchloop.py): BLAS products and
+    # fused loops instead of ~50 NumPy calls per step. The epoch loop stays here.
+    compiled = batchloop.applies(net, opt)
+    if compiled:
+        work = batchloop.Workspace(net, opt, bs, n)  # type: ignore[arg-type]
     info = {
         "epochs": epochs,
         "n_samples": n,
@@ -217,7 +227,6 @@ def fit(
     best_score = math.inf
     best_epoch: int | None = None
     waited = 0
-    stepped = False
     start = time.perf_counter()
     # Overflow on the way to a divergence is detected below from the loss itself.
     with (
@@ -230,23 +239,31 @@ def fit(
                 rng.shuffle(order)
                 np.take(Xc, order, axis=0, out=Xs)
                 np.take(Yc, order, axis=0, out=Ys)
-            total = 0.0
-            for lo in range(0, n, bs):
-                hi = min(lo + bs, n)
-                grads = net._train_gradients(Xs[lo:hi], Ys[lo:hi])
-                if not math.isfinite(grads.loss):
-                    _diverged(net, params, previous, stepped, epoch, lo // bs, n, bs,
-                              grads.loss, opt.lr, history)  # fmt: skip
-                total += grads.loss * (hi - lo)
-                for keep, p in zip(previous, params, strict=True):
-                    np.copyto(keep, p)
-                opt.step(grads)
-                stepped = True
+            # One copy of the parameters per epoch (not per step) for _diverged.
+            epoch_start, last_epoch_start = last_epoch_start, epoch_start
+            for keep, p in zip(epoch_start, params, strict=True):
+                np.copyto(keep, p)
+            snapshots = (epoch_start, last_epoch_start)
+            if compiled:
+                total, done = batchloop.sgd_epoch(net, opt, Xs, Ys, work)  # type: ignore[arg-type]
+                if done < work.losses.shape[0]:
+                    _diverged(net, params, snapshots, epoch, done, n, bs,
+                              float(work.losses[done]), opt.lr, history)  # fmt: skip
+            else:
+                total = 0.0
+                for lo in range(0, n, bs):
+                    hi = min(lo + bs, n)
+                    grads = net._train_gradients(Xs[lo:hi], Ys[lo:hi])
+                    if not math.isfinite(grads.loss):
+                        _diverged(net, params, snapshots, epoch, lo // bs, n, bs,
+                                  grads.loss, opt.lr, history)  # fmt: skip
+                    total += grads.loss * (hi - lo)
+                    opt.step(grads)
             logs = {"loss": total / n}
             if Xv is not None:
                 logs.update(_evaluate(net, Xv, Yv, classify))
                 if not math.isfinite(logs["val_loss"]):
-                    _diverged(net, params, previous, stepped, epoch, None, n, bs,
+                    _diverged(net, params, snapshots, epoch, None, n, bs,
                               logs["val_loss"], opt.lr, history)  # fmt: skip
             logs["lr"] = opt.lr
             logs["time"] = time.perf_counter() - start
@@ -273,7 +290,7 @@ def fit(
                 break
         # The last update may itself have overflowed; its loss is never computed above.
         if not all(np.isfinite(p).all() for p in params):
-            _diverged(net, params, previous, stepped, len(history), None, n, bs,
+            _diverged(net, params, (epoch_start, last_epoch_start), len(history), None, n, bs,
                       math.nan, opt.lr, history)  # fmt: skip
 
     if best is not None and best_epoch is not None and history.stop_reason == "early_stopping":
@@ -354,11 +371,33 @@ def accuracy(output: Array, Y: Array) -> float:
     return float(np.mean(np.argmax(output, axis=1) == np.argmax(Y, axis=1)))
 
 
+def _last_finite(
+    snapshots: tuple[list[Array], list[Array]], epoch: int, batch: int | None
+) -> tuple[list[Array] | None, str]:
+    """Which parameters to put back after a divergence in ``epoch`` (at ``batch``, or at
+    its end when None), and how the message describes them.
+
+    ``snapshots`` are the parameters at the start of this epoch and of the one before,
+    copied once per epoch rather than before every step (which cost a whole extra pass over
+    the parameters per step). Those at the start of this epoch gave a finite loss on its
+    first batch, unless it is that first batch that diverged (``batch == 0``, always the
+    case for full batch): then the start of the epoch before, whose first loss was finite.
+    With full batch these are exactly the last parameters whose loss was finite.
+    """
+    epoch_start, last_epoch_start = snapshots
+    if batch != 0:
+        return epoch_start, f"its parameters of the start of epoch {epoch}, whose loss was finite"
+    if epoch == 1:
+        return None, ""
+    return last_epoch_start, (
+        f"its parameters of the start of epoch {epoch - 1}, whose loss was finite"
+    )
+
+
 def _diverged(
     net: MLP,
     params: list[Array],
-    previous: list[Array],
-    stepped: bool,
+    snapshots: tuple[list[Array], list[Array]] | None,
     epoch: int,
     batch: int | None,
     n: int,
@@ -366,22 +405,27 @@ def _diverged(
     loss: float,
     lr: float,
     history: History,
+    *,
+    kept: list[Array] | None = None,
+    kept_text: str = "its last parameters with a finite loss",
 ) -> None:
-    # The parameters now in place gave a non-finite loss; the ones before the last
-    # update gave a finite one. Restore those (in place: the optimiser holds the arrays).
-    if stepped:
-        for p, keep in zip(params, previous, strict=True):
+    # Put back parameters known to give a finite loss, in place (the optimiser holds the
+    # arrays): from the per-epoch ``snapshots``, or ``kept`` when the caller has them.
+    if snapshots is not None:
+        kept, kept_text = _last_finite(snapshots, epoch, batch)
+    if kept is not None:
+        for p, keep in zip(params, kept, strict=True):
             np.copyto(p, keep)
     where = f"epoch {epoch}"
     if batch is not None and bs < n:
         where += f" (batch {batch + 1} of {math.ceil(n / bs)})"
-    kept = (
-        "the network keeps its last parameters with a finite loss"
-        if stepped
+    outcome = (
+        f"the network keeps {kept_text}"
+        if kept is not None
         else "the initial parameters already give a non-finite loss"
     )
     error = DivergenceError(
-        f"training diverged at {where}: the loss became {loss}; {kept}; "
+        f"training diverged at {where}: the loss became {loss}; {outcome}; "
         f"try a smaller learning rate (lr was {lr:g})"
     )
     error.epoch = epoch  # type: ignore[attr-defined]

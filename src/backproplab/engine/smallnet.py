@@ -210,15 +210,15 @@ def fit_small(
             bad = _first_bad_loss(
                 net, X, Y, orders[full % len(orders)], batch_size, done % steps_per_epoch
             )
-            _diverged(net, params, kept, stepped, done_epochs + full + 1, done % steps_per_epoch,
-                      n, batch_size, bad, lr, history)  # fmt: skip
+            _diverged(net, params, None, done_epochs + full + 1, done % steps_per_epoch,
+                      n, batch_size, bad, lr, history, kept=kept if stepped else None)  # fmt: skip
         stepped = True
         done_epochs += count
     params = list(net.parameters())
     if not all(np.isfinite(p).all() for p in params):  # the very last update overflowed
         kept = [np.empty_like(p) for p in params]
         unpack_into(kept, previous)
-        _diverged(net, params, kept, True, epochs, None, n, batch_size, math.nan, lr, history)
+        _diverged(net, params, None, epochs, None, n, batch_size, math.nan, lr, history, kept=kept)
     return history
 
 

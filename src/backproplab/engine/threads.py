@@ -9,6 +9,7 @@ main thread needs: measured 4x slower (benchmarks, README "Speed"). Large produc
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from typing import Any
 
 #: Multiply-adds of a step's largest matrix product below which one BLAS thread is used.
@@ -20,8 +21,19 @@ def blas_threads_for(layer_sizes: list[int], batch_rows: int) -> AbstractContext
     largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
     if batch_rows * largest >= SINGLE_THREAD_WORK:
         return nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-    except ImportError:  # pragma: no cover - only speed is lost
+    controller = _controller()
+    if controller is None:  # pragma: no cover - only speed is lost
         return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return controller.limit(limits=1, user_api="blas")
+
+
+@cache
+def _controller() -> Any:
+    # Finding the loaded BLAS libraries reads the process's shared objects (~25 ms, as long
+    # as two epochs of digits), so it is done once per process. NumPy's OpenBLAS, which the
+    # training loops use (engine/blas.py), is loaded by then.
+    try:
+        from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
+    except ImportError:  # pragma: no cover
+        return None
+    return ThreadpoolController()
