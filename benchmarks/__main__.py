@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -137,6 +138,13 @@ def verdicts(rows: list[dict[str, Any]], checks: dict[int, dict[str, Any]]) -> l
     return out
 
 
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - not on every platform
+        return None
+
+
 def _memory_line(m: dict[str, Any]) -> str:
     what = f"- {m['network']} {m['dtype']} batch {m['batch']} {m['optimizer']}"
     if "peak_bytes_per_epoch" in m:  # the compiled epoch that fit runs for SGD
@@ -175,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 def report(s: tasks.Settings, chosen: list[int], out: Path | None, *, memory_check: bool = True,
            quick: bool = False) -> int:  # fmt: skip
     started = time.perf_counter()
+    load_before = _load()
     rows: list[dict[str, Any]] = []
     checks: dict[int, dict[str, Any]] = {}
     for task in chosen:
@@ -182,6 +191,7 @@ def report(s: tasks.Settings, chosen: list[int], out: Path | None, *, memory_che
         task_rows, checks[task] = run_task(task, s)
         rows += task_rows
     info = machine()
+    info["load_average"] = {"start": load_before, "end": _load()}
     mem = memory.report() if memory_check else []
     text = markdown(rows, info)
     lines = verdicts(rows, checks)
@@ -190,7 +200,11 @@ def report(s: tasks.Settings, chosen: list[int], out: Path | None, *, memory_che
         text += "\n\nMemory after warm-up (tracemalloc; numba counts its compiled code's own):\n"
         text += "\n".join(_memory_line(m) for m in mem)
     elapsed = time.perf_counter() - started
-    text += f"\n\n{'Quick' if quick else 'Full'} run, {elapsed:.0f} s.\n"
+    text += (
+        f"\n\n{'Quick' if quick else 'Full'} run, {elapsed:.0f} s; load average (1 min, the "
+        f"other processes on the machine plus this one) {load_before} at the start, "
+        f"{info['load_average']['end']} at the end.\n"
+    )
     print(text)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,9 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---|",
     ]
     for r in rows:
-        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.1f}× faster"
+        # Two decimals near the targets (1.5x, 4x, 6x) so that the table and the verdicts agree.
+        digits = 2 if r["ratio"] is not None and r["ratio"] < 10 else 1
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.{digits}f}× faster"
         if r["ratio"] is not None and r["ratio"] < 1:
             ratio = f"{r['ratio']:.2f}× (slower)"
         lines.append(
