@@ -26,7 +26,7 @@ class Settings:
     tiny_samples: int = 2_000
     tiny_lr: float = 0.01
     repeats: int = 3
-    wide_repeats: int = 5  # one epoch of task 3 takes seconds: 5 alternations, ~40 s in all
+    wide_repeats: int = 7  # one epoch of task 3 takes seconds: 7 alternations, ~1 min in all
 
 
 FULL = Settings()
