@@ -51,7 +51,7 @@ def step_allocation(net: bp.MLP, batch: int, steps: int = 10, **optim: Any) -> d
 
 
 def epoch_allocation(net: bp.MLP, batch: int, steps: int, **optim: Any) -> dict[str, Any]:
-    """What the compiled SGD epoch (engine/batchloop.py, the path ``fit`` takes for SGD)
+    """What the compiled SGD epoch (engine/compiled/batchloop.py, the path ``fit`` takes for SGD)
     allocates after a warm-up call: Python-side bytes at peak (tracemalloc), and the
     allocations made by compiled code (numba's runtime counts them; tracemalloc does not
     see them), for an epoch of ``steps`` steps and one of 10x as many. numba makes one small
@@ -59,7 +59,7 @@ def epoch_allocation(net: bp.MLP, batch: int, steps: int, **optim: Any) -> dict[
     per-step allocations."""
     from numba.core.runtime import _nrt_python, rtsys
 
-    from backproplab.engine import batchloop
+    from backproplab.engine.compiled import batchloop
 
     rng = np.random.default_rng(0)
     n = 10 * steps * batch

@@ -1,4 +1,4 @@
-"""The compiled SGD epoch (engine/batchloop.py) against the NumPy path it replaces.
+"""The compiled SGD epoch (engine/compiled/batchloop.py) against the NumPy path it replaces.
 
 The reference is ``MLP._train_gradients`` + ``SGD.step`` batch by batch, the general path
 that the gradient checks and the PyTorch comparisons (test_fit.py, test_optim.py) verify.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.engine import batchloop, blas
+from backproplab.engine.compiled import batchloop, blas
 from backproplab.engine.errors import DivergenceError
 from backproplab.engine.optim import SGD, Adam
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.engine import smallnet
+from backproplab.engine.compiled import smallnet
 from backproplab.engine.errors import DivergenceError
 
 

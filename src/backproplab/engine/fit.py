@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import batchloop, smallnet
+from .compiled import batchloop, smallnet
+from .compiled.threads import blas_threads_for
 from .errors import DivergenceError, InputError
 from .optim import SGD, Optimizer, make_optimizer, make_schedule
-from .threads import blas_threads_for
 
 if TYPE_CHECKING:
     from .network import MLP
@@ -203,12 +203,12 @@ def fit(
     history = History()
     if _compiled_loop_serves(net, optimizer, opt, schedule, hooks, Xv, patience, bs):
         # Plain SGD on a small network with nothing to run between epochs: the same loop,
-        # compiled (engine/smallnet.py), ~100x faster than NumPy at these sizes.
+        # compiled (engine/compiled/smallnet.py), ~100x faster than NumPy at these sizes.
         smallnet.fit_small(net, Xc, Yc, epochs=epochs, lr=opt.lr, batch_size=bs,
                            shuffle=shuffle, rng=rng, history=history)  # fmt: skip
         history.best_epoch = history.epochs[-1] if history.epochs else None
         return history
-    # SGD's epochs as one compiled function each (engine/batchloop.py): BLAS products and
+    # SGD's epochs as one compiled function each (engine/compiled/batchloop.py): BLAS products and
     # fused loops instead of ~50 NumPy calls per step. The epoch loop stays here.
     compiled = batchloop.applies(net, opt)
     if compiled:

@@ -31,7 +31,7 @@ def blas_threads_for(layer_sizes: list[int], batch_rows: int) -> AbstractContext
 def _controller() -> Any:
     # Finding the loaded BLAS libraries reads the process's shared objects (~25 ms, as long
     # as two epochs of digits), so it is done once per process. NumPy's OpenBLAS, which the
-    # training loops use (engine/blas.py), is loaded by then.
+    # training loops use (engine/compiled/blas.py), is loaded by then.
     try:
         from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
     except ImportError:  # pragma: no cover

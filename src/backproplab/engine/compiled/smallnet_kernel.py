@@ -1,4 +1,4 @@
-"""The numba-compiled loop behind :mod:`backproplab.engine.smallnet` (see its docstring).
+"""The numba-compiled loop behind :mod:`backproplab.engine.compiled.smallnet` (see its docstring).
 
 Each expression mirrors the NumPy code in activations.py, losses.py and network.py, element by
 element, so the two paths agree to rounding; tests/engine/test_smallnet.py holds them to 1e-12.

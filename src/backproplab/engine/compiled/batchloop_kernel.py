@@ -1,6 +1,6 @@
-"""The numba-compiled epoch behind :mod:`backproplab.engine.batchloop` (see its docstring).
+"""The numba-compiled epoch behind :mod:`backproplab.engine.compiled.batchloop` (see its docstring).
 
-Matrix products go to NumPy's own BLAS (``gemm``, engine/blas.py); everything between them
+Matrix products go to NumPy's own BLAS (``gemm``, engine/compiled/blas.py); everything between them
 (bias, activation, loss, deltas, bias gradients, the SGD update) is one fused loop per layer
 instead of several NumPy passes. The element-wise expressions are those of activations.py,
 losses.py and optim.py, in the network's own dtype: scalar constants come in as arrays of that

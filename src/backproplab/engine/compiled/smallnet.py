@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import MLP
+    from ..network import MLP
 
 Array = np.ndarray
 
@@ -173,7 +173,7 @@ def fit_small(
     records the same History (``time`` is measured per block of epochs) and reports a
     divergence the same way, restoring the last parameters with a finite loss.
     """
-    from .fit import _diverged  # imported here: fit imports this module
+    from ..fit import _diverged  # imported here: fit imports this module
 
     n = X.shape[0]
     minibatch = batch_size < n

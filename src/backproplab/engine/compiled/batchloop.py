@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..optim import SGD, Optimizer
 from . import blas
-from .optim import SGD, Optimizer
 from .smallnet import available
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import MLP
+    from ..network import MLP
 
 Array = np.ndarray
 
