@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from backproplab import MLP, gradcheck
 from backproplab.engine.gradcheck import numerical_gradients
@@ -25,8 +25,8 @@ def _kink_free(net: MLP, X) -> bool:
 @given(network_and_batch())
 def test_backprop_matches_central_differences(case):
     net, X, Y = case
-    if not _kink_free(net, X):
-        return  # counted by Hypothesis as a passing example; kinks are checked separately
+    # Within 2h of a ReLU kink no finite difference is meaningful: Hypothesis draws another.
+    assume(_kink_free(net, X))
     report = gradcheck(net, X, Y)
     assert report.max_rel_error < 1e-6, str(report)
 
