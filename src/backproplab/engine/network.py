@@ -326,15 +326,19 @@ class MLP:
         """Run the forward pass and keep every z and a for the backward pass."""
         return self._forward(self.check_X(X))
 
-    def _forward(self, X: Array) -> Trace:
+    def _forward(self, X: Array, ws: _Workspace | None = None) -> Trace:
+        """The forward pass; with a workspace ``ws`` every z and a goes into its buffers."""
+        z_out = ws.z if ws is not None else [None] * self.n_layers
+        a_out = ws.a if ws is not None else [None] * (self.n_layers + 1)
         zs: list[Array] = []
         acts: list[Array] = [X]
         a = X
-        for W, b, act in zip(self._weights, self._biases, self._activations, strict=True):
+        layers = zip(self._weights, self._biases, self._activations, strict=True)
+        for l, (W, b, act) in enumerate(layers):
             # Slides: O1 = sigmoid(w1_11 * i1 + w1_21 * i2 + b11), for every unit at once.
-            z = a @ W
+            z = np.matmul(a, W, out=z_out[l])
             z += b
-            a = act.forward(z)
+            a = act.forward(z, out=a_out[l + 1])
             zs.append(z)
             acts.append(a)
         return Trace(z=zs, a=acts)
@@ -355,8 +359,17 @@ class MLP:
         Yc = self.check_Y(Y, trace.output.shape[0])
         return self._backward(trace, Yc)
 
-    def _backward(self, trace: Trace, Y: Array) -> Gradients:
+    def _backward(self, trace: Trace, Y: Array, ws: _Workspace | None = None) -> Gradients:
+        """The delta recursion; with a workspace ``ws`` every array goes into its buffers
+        (``out=`` arguments), so that a training step allocates nothing. Without one, every
+        array is fresh. The operations and their order are the same either way."""
         L = self.n_layers
+        fresh: list[Any] = [None] * L
+        gw_out = ws.grad_w if ws is not None else fresh
+        gb_out = ws.grad_b if ws is not None else fresh
+        ga_out = ws.grad_a if ws is not None else fresh
+        delta_out = ws.delta if ws is not None else fresh
+        scratch = ws.scratch if ws is not None else fresh
         grad_w: list[Array] = [None] * L  # type: ignore[list-item]
         grad_b: list[Array] = [None] * L  # type: ignore[list-item]
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
@@ -365,27 +378,32 @@ class MLP:
         y_hat = trace.a[-1]
         if self._loss.fused_activation is not None:
             # Sigmoid + BCE, softmax + CE: dL/dz = (y-hat - y)/n, exact and stable.
-            delta = self._loss.fused_delta(y_hat, Y)
+            delta = self._loss.fused_delta(y_hat, Y, out=delta_out[-1])
         else:
             # Slide: dL/dy-hat = 2(y-hat - y), here (2/n)(y-hat - y) for the batch mean.
-            grad_out = self._loss.output_grad(y_hat, Y)
+            grad_out = self._loss.output_grad(y_hat, Y, out=ga_out[-1])
             act_grads[-1] = grad_out
             # The slides' output is linear, so f'(z) = 1 and delta = dL/dy-hat.
-            delta = out_act.backward(grad_out, trace.z[-1], y_hat)
+            delta = out_act.backward(
+                grad_out, trace.z[-1], y_hat, out=delta_out[-1], scratch=scratch[-1]
+            )
         for l in range(L - 1, -1, -1):
             deltas[l] = delta
             a_prev = trace.a[l]
             # Slide: dL/dw2_11 = dL/dy-hat * O1 -- summed over the batch's rows.
-            grad_w[l] = a_prev.T @ delta
+            grad_w[l] = np.matmul(a_prev.T, delta, out=gw_out[l])
             # Slide: dL/db21 = dL/dy-hat * 1.
-            grad_b[l] = delta.sum(axis=0)
+            grad_b[l] = np.sum(delta, axis=0, out=gb_out[l])
             if l > 0:
                 # Slide: dL/dO1 = dL/dy-hat * w2_11 -- every path from O1 onward, summed.
-                grad_a = delta @ self._weights[l].T
+                grad_a = np.matmul(delta, self._weights[l].T, out=ga_out[l - 1])
                 act_grads[l - 1] = grad_a
                 # Slide: dO1/dz = sigma'(z) = sigma(z)(1 - sigma(z)), from the cached O1.
-                delta = self._activations[l - 1].backward(grad_a, trace.z[l - 1], trace.a[l])
-        loss = self._loss.value(trace.z[-1], y_hat, Y)
+                delta = self._activations[l - 1].backward(
+                    grad_a, trace.z[l - 1], trace.a[l], out=delta_out[l - 1], scratch=scratch[l - 1]
+                )
+        loss_scratch = ws.loss_scratch if ws is not None else None
+        loss = self._loss.value(trace.z[-1], y_hat, Y, scratch=loss_scratch)
         return Gradients(
             weights=grad_w, biases=grad_b, loss=loss, deltas=deltas, activation_grads=act_grads
         )
@@ -410,7 +428,7 @@ class MLP:
             if len(work) >= 4:  # a loop uses one or two batch sizes; do not hoard memory
                 work.clear()
             ws = work[X.shape[0]] = _Workspace(self, X.shape[0])
-        return ws.gradients(self, X, Y)
+        return self._backward(self._forward(X, ws), Y, ws)
 
     # ------------------------------------------------------------------ update
     def apply_gradients(self, grads: Gradients, lr: float) -> None:
@@ -476,10 +494,9 @@ class MLP:
 class _Workspace:
     """Every array of a training step for batches of ``n`` rows, allocated once.
 
-    ``gradients`` is ``_backward(_forward(X), Y)`` written with ``out=`` arguments into
-    these arrays (same operations, same order), so that a step after the first allocates
-    no array proportional to the batch or to the parameters. An identity layer's a is its
-    z and its delta its dL/da: no copies.
+    ``_forward``/``_backward`` write into these buffers when given the workspace, so that a
+    step after the first allocates no array proportional to the batch or to the parameters.
+    An identity layer's a is its z and its delta its dL/da: no copies.
     """
 
     def __init__(self, net: MLP, n: int) -> None:
@@ -487,7 +504,7 @@ class _Workspace:
         acts = net._activations
         units = net.layer_sizes[1:]
         self.z = [np.empty((n, k), dt) for k in units]
-        self.a: list[Array] = [np.empty((0, 0), dt)] + [
+        self.a: list[Array | None] = [None] + [
             z if act.name == "identity" else np.empty_like(z)
             for z, act in zip(self.z, acts, strict=True)
         ]
@@ -497,42 +514,13 @@ class _Workspace:
             for g, act in zip(self.grad_a, acts, strict=True)
         ]
         self.scratch = [np.empty((n, k), dt) for k in units]
-        self.row = np.empty((n, 1), dt)
-        self.fused = net._loss.fused_activation is not None
-        self.grads = Gradients(
-            weights=[np.empty_like(W) for W in net._weights],
-            biases=[np.empty_like(b) for b in net._biases],
-            loss=0.0,
-            deltas=self.delta,
-            activation_grads=list(self.grad_a[:-1]) + [None if self.fused else self.grad_a[-1]],
-        )
-
-    def gradients(self, net: MLP, X: Array, Y: Array) -> Gradients:
-        acts, weights, loss_fn = net._activations, net._weights, net._loss
-        z, a, delta, grad_a, scratch = self.z, self.a, self.delta, self.grad_a, self.scratch
-        g = self.grads
-        a[0] = X
-        for l, (W, b, act) in enumerate(zip(weights, net._biases, acts, strict=True)):
-            np.matmul(a[l], W, out=z[l])
-            z[l] += b
-            act.forward(z[l], out=a[l + 1])
-        if self.fused:  # sigmoid + BCE, softmax + CE: dL/dz = (y-hat - y)/n
-            loss_fn.fused_delta(a[-1], Y, out=delta[-1])
-            loss_scratch = (scratch[-1], grad_a[-1], self.row)
-        else:  # slide: dL/dy-hat = 2(y-hat - y), with the 1/n of the mean
-            loss_fn.output_grad(a[-1], Y, out=grad_a[-1])
-            acts[-1].backward(grad_a[-1], z[-1], a[-1], out=delta[-1], scratch=scratch[-1])
-            loss_scratch = (scratch[-1], scratch[-1], self.row)
-        for l in range(len(weights) - 1, -1, -1):
-            np.matmul(a[l].T, delta[l], out=g.weights[l])  # dL/dW = a^T delta
-            np.sum(delta[l], axis=0, out=g.biases[l])  # dL/db = sum over rows of delta
-            if l > 0:  # dL/da = delta W^T, then delta = dL/da * f'(z)
-                np.matmul(delta[l], weights[l].T, out=grad_a[l - 1])
-                acts[l - 1].backward(
-                    grad_a[l - 1], z[l - 1], a[l], out=delta[l - 1], scratch=scratch[l - 1]
-                )
-        g.loss = loss_fn.value(z[-1], a[-1], Y, scratch=loss_scratch)
-        return g
+        self.grad_w = [np.empty_like(W) for W in net._weights]
+        self.grad_b = [np.empty_like(b) for b in net._biases]
+        row = np.empty((n, 1), dt)
+        # The loss value's work arrays: two shaped like the output, one column. With a fused
+        # loss dL/da of the output is never formed, so its buffer is free to use here.
+        fused = net._loss.fused_activation is not None
+        self.loss_scratch = (self.scratch[-1], self.grad_a[-1] if fused else self.scratch[-1], row)
 
 
 # ---------------------------------------------------------------------- helpers
