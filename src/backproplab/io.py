@@ -374,7 +374,9 @@ def _parse(data: bytes, with_state: bool = False) -> ModelFile:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise ModelFileError(f"the archive is damaged ({exc})") from None
     except NotImplementedError as exc:  # an unsupported compression method
-        raise ModelFileError(f"the archive uses a feature this version cannot read ({exc})") from None
+        raise ModelFileError(
+            f"the archive uses a feature this version cannot read ({exc})"
+        ) from None
     return ModelFile(net=net, preprocessing=pre, classes=classes, metadata=metadata,
                      training_state_parts=state)  # fmt: skip
 
