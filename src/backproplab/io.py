@@ -624,7 +624,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "samples": (int, type(None)),
     "noise": (int, float, type(None)),
     "seed": (int,),
-    "split_seed": (int,),
+    "split_seed": (int, type(None)),
     "test_split": (int, float),
     "epochs": (int,),
     "standardize": (bool,),
