@@ -628,6 +628,20 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "test_split": (int, float),
     "epochs": (int,),
     "standardize": (bool,),
+    "hidden": (str, type(None)),
+    "output": (str, type(None)),
+    "loss": (str, type(None)),
+    "lr": (int, float, type(None)),
+    "batch_size": (int, type(None)),
+    "optimizer": (str,),
+    "momentum": (int, float, type(None)),
+    "weight_decay": (int, float),
+    "schedule": (str, type(None)),
+    "val_split": (int, float),
+    "patience": (int, type(None)),
+    "target": (str, type(None)),
+    "task": (str,),
+    "source_sha256": (str, type(None)),
 }
 
 

@@ -212,7 +212,7 @@ def train_command(
         disable=quiet,
     )
     settings_out = {
-        **{k: v for k, v in run.items() if k not in ("layers", "target", "task")},
+        **{k: v for k, v in run.items() if k != "layers"},
         "source": data,
     }
     if data_path is not None:
@@ -258,7 +258,7 @@ def train_command(
     summary = _summary(result)
     interrupted = interrupt.fired and result.history.stop_reason == "callback"
     state_name = "interrupted" if interrupted else result.history.stop_reason
-    extra = {"settings": {**result.settings, **settings_out}, "metrics": summary}
+    extra = {"settings": {**settings_out, **result.settings}, "metrics": summary}
     saved = saver.save_final(result, extra, state_name, rescue=interrupted)
     figures = _figures(result, plot, warn) if plot is not None else []
     if metrics is not None:
