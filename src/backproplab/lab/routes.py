@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel
 
 from .. import __version__
 from ..engine import ACTIVATION_NAMES, LOSS_NAMES
@@ -29,7 +30,31 @@ from .session import LabSession
 from .store import SESSION_ID_PATTERN, SessionStore
 from .views import state_view
 
-router = APIRouter(prefix="/api")
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: one line saying what is wrong, and its kind."""
+
+    error: str
+    code: str
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The 4xx answers any route may give (each route's own schema lists them all).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed request, missing/invalid X-Lab-Session, or a foreign Host"),
+    404: _documented("Unknown session, parameter or route"),
+    405: _documented("Method not allowed on this path"),
+    408: _documented("The request body stalled"),
+    409: _documented("Not possible in the session's current phase"),
+    413: _documented("Request body too large (counted as received, chunked too)"),
+    415: _documented("The request body is not JSON"),
+    422: _documented("A value out of range or of the wrong type"),
+}
+
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
 
 def session_id(
