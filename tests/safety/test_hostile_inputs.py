@@ -6,6 +6,7 @@ resident memory from ``os.wait4``; the files that existed before must be unchang
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -107,7 +108,7 @@ MODEL_FILES = {
     "pre-names.bpl": c.build(c.variant(preprocessing__feature_names=["a", "b", "c"])),
     "classes.bpl": c.build(c.variant(classes=["a", "b", "c", "d", "e", "f", "g"])),
     "classes-type.bpl": c.build(c.variant(classes=[{"x": 1}, [2]])),
-    "classes-inf.bpl": c.build(json_inf := '{"format": "backproplab-model"}'),
+    "classes-inf.bpl": c.build(json.dumps(c.variant(classes=["X", 2])).replace('"X"', "1e999")),
     "settings-seed.bpl": c.build(c.variant(extra__settings__seed="x")),
     "settings-split.bpl": c.build(c.variant(extra__settings__test_split=5)),
     "settings-type.bpl": c.build(c.variant(extra__settings=[1, 2])),
@@ -127,11 +128,11 @@ MODEL_FILES = {
     "not-json.bpl": c.build("{not json"),
     "huge-int.bpl": c.build('{"format": "backproplab-model", "version": 1' + "0" * 5000 + "}"),
 }
-del json_inf
 MODEL_CASES = [
     (f"model-{name.removesuffix('.bpl')}", ["predict", name, "moons"], "") for name in MODEL_FILES
 ] + [
     ("model-evaluate-seed", ["evaluate", "settings-seed.bpl", "moons", "--split", "test"], ""),
+    ("model-classes-inf-words", ["predict", "classes-inf.bpl", "moons"], "finite"),
     ("model-truncated", ["predict", "truncated.bpl", "moons"], "truncated"),
     ("model-flipped", ["predict", "flipped.bpl", "moons"], "checksum"),
     ("model-fifo", ["predict", "fifo", "moons"], "FIFO"),

@@ -39,9 +39,16 @@ class InterruptCallback(Callback):
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self, notify: Callable[[], None]) -> None:
+    def __init__(
+        self, notify: Callable[[], None], on_begin: Callable[[], None] | None = None
+    ) -> None:
         self.fired = False
         self.notify = notify
+        self.on_begin = on_begin
+
+    def on_train_begin(self, net: MLP, info: dict[str, Any]) -> None:
+        if self.on_begin is not None:
+            self.on_begin()
 
     def _handler(self, signum: int, frame: Any) -> None:
         if self.fired:  # asked twice: the user means now

@@ -217,7 +217,12 @@ def train_command(
     }
     if data_path is not None:
         settings_out["source_sha256"] = file_sha256(data_path)
-    interrupt = InterruptCallback(lambda: err.print("stopping at the end of this epoch..."))
+    interrupt = InterruptCallback(
+        lambda: err.print("stopping at the end of this epoch..."),
+        on_begin=None if quiet else lambda: err.print(
+            "training (Ctrl-C stops at the end of the current epoch and saves the model)"
+        ),
+    )  # fmt: skip
     saver = RunSaver(dataset_name=dataset.name, out=out, warn=warn)
     fit_options: dict[str, Any] = {}
     if resumed is not None:
@@ -270,7 +275,7 @@ def train_command(
     if interrupted:
         last = result.history.epochs[-1] if result.history.epochs else 0
         where = f"saved {saved} (resume with --resume {saved})" if saved else "nothing saved"
-        err.print(f"interrupted at epoch {last} of {run['epochs']}; {where}", highlight=False)
+        typer.echo(f"interrupted at epoch {last} of {run['epochs']}; {where}", err=True)
         raise typer.Exit(130)
     if saver.rescued:
         raise typer.Exit(1)
