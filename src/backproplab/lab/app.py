@@ -4,7 +4,8 @@ Every error leaves as JSON ``{"error": "<one line>", "code": "<kind>"}`` with a 
 400 malformed request (or a foreign Host header), 404 unknown session/route/parameter, 405
 wrong method, 408 a body that stalls, 409 not possible in the session's current phase, 413
 body too large (counted as received, chunked too), 415 not JSON, 422 a value out of range
-or of the wrong type. Each is documented in the OpenAPI schema (``/api/openapi.json``).
+or of the wrong type, 431 request headers too large. Each is documented in the OpenAPI
+schema (``/api/openapi.json``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..engine.errors import BackpropLabError, DivergenceError
 from .explain_view import UnknownParameter
-from .guards import BodyLimit, HostCheck
+from .guards import BODY_IDLE_TIMEOUT, BodyLimit, HeaderLimit, HostCheck
 from .models import MAX_BODY_BYTES
 from .routes import router
 from .session import LabConflict
@@ -82,7 +83,10 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 def create_app(
-    store: SessionStore | None = None, allowed_hosts: list[str] | tuple[str, ...] | None = None
+    store: SessionStore | None = None,
+    allowed_hosts: list[str] | tuple[str, ...] | None = None,
+    *,
+    body_idle_timeout: float = BODY_IDLE_TIMEOUT,
 ) -> FastAPI:
     """The lab as an ASGI application.
 
@@ -101,7 +105,8 @@ def create_app(
     )
     app.state.store = store if store is not None else SessionStore()
     # Added last = runs first: the Host check, then the body limit, then the routes.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, idle_timeout=body_idle_timeout)
+    app.add_middleware(HeaderLimit)
     if allowed_hosts is not None:
         app.add_middleware(HostCheck, allowed=list(allowed_hosts))
 

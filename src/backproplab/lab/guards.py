@@ -47,6 +47,30 @@ async def send_error(send: Any, status: int, message: str, code: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+#: Largest request head accepted (all header lines together).
+MAX_HEADER_BYTES = 16 * 1024
+
+
+class HeaderLimit:
+    """ASGI middleware: 431 for request headers over ``max_bytes`` in all.
+
+    (Uvicorn's own limit only applies to a head that arrives in pieces.)
+    """
+
+    def __init__(self, app: Any, max_bytes: int = MAX_HEADER_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            if size > self.max_bytes:
+                await send_error(send, 431, f"request headers over {self.max_bytes} bytes",
+                                 "headers_too_large")  # fmt: skip
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """ASGI middleware: at most ``max_bytes`` of request body, counted as received."""
 

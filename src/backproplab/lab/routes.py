@@ -52,6 +52,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _documented("Request body too large (counted as received, chunked too)"),
     415: _documented("The request body is not JSON"),
     422: _documented("A value out of range or of the wrong type"),
+    431: _documented("Request headers too large"),
 }
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)

@@ -17,7 +17,7 @@ import uvicorn
 from ..engine.errors import BackpropLabError
 from .app import LOOPBACK_HOSTS, create_app
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
-from .guards import HEADER_TIMEOUT, guarded_protocol, machine_names
+from .guards import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT, guarded_protocol, machine_names
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LabStartError", "bind_socket", "is_loopback", "serve"]
 
@@ -67,6 +67,7 @@ def make_server(
     host: str = DEFAULT_HOST,
     *,
     header_timeout: float = HEADER_TIMEOUT,
+    body_idle_timeout: float = BODY_IDLE_TIMEOUT,
     keep_alive_timeout: int = 5,
 ) -> uvicorn.Server:
     """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``.
@@ -74,10 +75,14 @@ def make_server(
     Whatever the bind address, only requests whose Host header names this machine (its
     loopback names, the bound address, and for 0.0.0.0 or :: its host names and their
     addresses) are answered. A request head must arrive within ``header_timeout``
-    seconds; an idle keep-alive connection is closed after ``keep_alive_timeout``.
+    seconds, and each part of a body within ``body_idle_timeout``; an idle keep-alive
+    connection is closed after ``keep_alive_timeout``.
     """
     config = uvicorn.Config(
-        create_app(allowed_hosts=sorted(machine_names(host) | set(LOOPBACK_HOSTS))),
+        create_app(
+            allowed_hosts=sorted(machine_names(host) | set(LOOPBACK_HOSTS)),
+            body_idle_timeout=body_idle_timeout,
+        ),
         log_level="warning",
         access_log=False,
         lifespan="off",
