@@ -63,6 +63,14 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     """One line naming the field and what is wrong with it (400 for unreadable JSON)."""
     errors = exc.errors()
     for err in errors:
+        if tuple(err.get("loc", ()))[:2] == ("header", "X-Lab-Session"):
+            if err.get("type") == "missing":
+                return (
+                    400,
+                    "missing header X-Lab-Session: each browser tab sends its own session id",
+                )
+            return 400, "header X-Lab-Session must be 8 to 64 letters, digits, '-' or '_'"
+    for err in errors:
         if err.get("type") == "json_invalid":
             reason = (err.get("ctx") or {}).get("error", "not valid JSON")
             return 400, f"malformed JSON in the request body: {reason}"
@@ -114,7 +122,12 @@ def create_app(
     async def on_validation(request: Request, exc: RequestValidationError) -> LabJSONResponse:
         status, message = _validation_message(exc)
         content_type = request.headers.get("content-type", "")
-        if request.method == "POST" and "json" not in content_type and status == 422:
+        if (
+            request.method == "POST"
+            and "json" not in content_type
+            and status == 422
+            and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+        ):
             status, message = 415, "send the request body as JSON (Content-Type: application/json)"
         return _error(status, message, "invalid_request")
 

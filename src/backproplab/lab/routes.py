@@ -59,15 +59,16 @@ router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
 
 def session_id(
-    x_lab_session: Annotated[str | None, Header(alias="X-Lab-Session")] = None,
+    x_lab_session: Annotated[
+        str,
+        Header(
+            alias="X-Lab-Session",
+            description="The browser tab's session id: 8 to 64 letters, digits, '-' or '_'",
+            pattern=SESSION_ID_PATTERN.pattern,
+        ),
+    ],
 ) -> str:
-    """The tab's session id from its header, checked."""
-    if not x_lab_session:
-        raise HTTPException(
-            400, "missing header X-Lab-Session: each browser tab sends its own session id"
-        )
-    if not SESSION_ID_PATTERN.match(x_lab_session):
-        raise HTTPException(400, "header X-Lab-Session must be 8 to 64 letters, digits, '-' or '_'")
+    """The tab's session id from its header (required and checked; the schema says so)."""
     return x_lab_session
 
 
