@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import InputError
+from .functions import LOSS_CODES, bce_term
 
 Array = np.ndarray
 
@@ -38,6 +39,11 @@ class Loss:
         ``scratch``: two work arrays shaped like z and one (n, 1) column (the training path
         passes them so that computing L allocates nothing).
         """
+        raise NotImplementedError
+
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        """Each sample's own loss, shape (n,): L is their mean (the weighted mean with
+        sample weights)."""
         raise NotImplementedError
 
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
@@ -63,6 +69,9 @@ class MeanSquaredError(Loss):
         diff = np.subtract(a, y, out=None if scratch is None else scratch[0])
         return float(np.vdot(diff, diff) / diff.size)
 
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        return np.mean((a - y) ** 2, axis=1, dtype=np.float64)
+
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
         # Slide: dL/dy-hat = 2(y-hat - y); over n samples (and k outputs) the mean adds 1/(n k).
         out = np.subtract(a, y, out=out)
@@ -86,6 +95,9 @@ class BinaryCrossEntropy(Loss):
         np.logaddexp(0.0, z, out=softplus)
         softplus -= np.multiply(y, z, out=yz)
         return float(np.mean(softplus))
+
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        return np.mean(bce_term(z, y), axis=1, dtype=np.float64)
 
     def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
         out = np.subtract(a, y, out=out)
@@ -114,6 +126,11 @@ class CrossEntropy(Loss):
             log_softmax = np.subtract(shifted, row, out=shifted)
         return float(-np.vdot(y, log_softmax) / z.shape[0])
 
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -np.sum(y * log_softmax, axis=1, dtype=np.float64)
+
     def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
         out = np.subtract(a, y, out=out)
         out *= a.dtype.type(1.0 / a.shape[0])
@@ -132,6 +149,7 @@ _ALIASES = {
 }
 
 LOSS_NAMES: tuple[str, ...] = tuple(_LOSSES)
+assert set(LOSS_NAMES) == set(LOSS_CODES), "every loss needs its code in functions.LOSS_CODES"
 
 
 def get_loss(name: str | Loss) -> Loss:
