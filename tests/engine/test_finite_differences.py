@@ -13,10 +13,11 @@ from .strategies import network_and_batch
 
 
 def _kink_free(net: MLP, X) -> bool:
-    """Central differences are meaningless within eps of a ReLU kink; such draws are rare."""
+    """Central differences are meaningless within eps of a ReLU kink (or ELU's, whose second
+    derivative jumps at 0, which the 4th-order stencil assumes smooth); such draws are rare."""
     trace = net.forward(X)
     for z, act in zip(trace.z, net.activations, strict=True):
-        if act in ("relu", "leaky_relu") and np.min(np.abs(z)) < 1e-2:
+        if act in ("relu", "leaky_relu", "elu") and np.min(np.abs(z)) < 1e-2:
             return False
     return True
 
