@@ -164,7 +164,7 @@ def _primed(name: str, py: str, *, latex: str | None = None, product: bool = Fal
     return Formula(f"{name}′", base + "'", f"<msup><mi>{name}</mi><mo>′</mo></msup>", py, product)
 
 
-_GELU_PRIME = "(0.5*(1 + erf({0}/2**0.5)) + {0}*exp(-{0}**2/2)/(2*3.141592653589793)**0.5)"
+_GELU_PRIME = "(0.5*(1 + erf({0}/2**0.5)) + {0}*exp(-({0})**2/2)/(2*3.141592653589793)**0.5)"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import MLP, Gradients, Trace
+from ..engine import functions as F
 from .expr import (
+    ATOM,
     PRODUCT,
     Call,
     Const,
@@ -107,69 +109,27 @@ class Section:
 
 
 # ------------------------------------------------------------------ activations as formulas
-_SIGMA = "<mi>σ</mi>"
+# Every formula comes from the engine's one table (engine/functions.py): its name in each
+# notation and a Python form that evaluates to the engine's value.
+def _call(formula: F.Formula, param: float, z: Expr) -> Expr:
+    py = formula.py.replace("{p}", repr(param))
+    return Call(formula.text, formula.latex, formula.mathml, py, (z,),
+                py_prec=PRODUCT if formula.product else ATOM)  # fmt: skip
 
 
 def _activation_call(name: str, slope: float, z: Expr) -> Expr:
     """f(z) for an element-wise activation (softmax is built by the caller)."""
-    if name == "sigmoid":
-        return Call("σ", r"\sigma", _SIGMA, "sigmoid({0})", (z,))
-    if name == "tanh":
-        return Call("tanh", r"\tanh", "<mi>tanh</mi>", "tanh({0})", (z,))
-    if name == "relu":
-        return Call("relu", r"\operatorname{relu}", "<mi>relu</mi>", "max(0.0, {0})", (z,))
-    if name == "leaky_relu":
-        return Call(
-            "leaky_relu",
-            r"\operatorname{leaky\_relu}",
-            "<mi>leaky_relu</mi>",
-            f"({{0}} if {{0}} > 0 else {slope!r}*{{0}})",
-            (z,),
-        )
-    return z  # identity
+    formula = F.BY_NAME[name].formula
+    return z if formula is None else _call(formula, slope, z)  # identity: z itself
 
 
 def _derivative_call(name: str, slope: float, z: Expr) -> Expr:
     """f′(z), printed as the rule the engine uses (σ′ = σ(1 − σ), tanh′ = 1 − tanh²...)."""
-    if name == "sigmoid":
-        return Call(
-            "σ′",
-            r"\sigma'",
-            "<msup><mi>σ</mi><mo>′</mo></msup>",
-            "sigmoid({0})*(1 - sigmoid({0}))",
-            (z,),
-            py_prec=PRODUCT,
-        )
-    if name == "tanh":
-        return Call(
-            "tanh′", r"\tanh'", "<msup><mi>tanh</mi><mo>′</mo></msup>", "(1 - tanh({0})**2)", (z,)
-        )
-    if name == "relu":
-        return Call(
-            "relu′",
-            r"\operatorname{relu}'",
-            "<msup><mi>relu</mi><mo>′</mo></msup>",
-            "(1.0 if {0} > 0 else 0.0)",
-            (z,),
-        )
-    if name == "leaky_relu":
-        return Call(
-            "leaky_relu′",
-            r"\operatorname{leaky\_relu}'",
-            "<msup><mi>leaky_relu</mi><mo>′</mo></msup>",
-            f"(1.0 if {{0}} > 0 else {slope!r})",
-            (z,),
-        )
-    return Const(1)  # identity: dropped from products
+    formula = F.BY_NAME[name].derivative
+    return Const(1) if formula is None else _call(formula, slope, z)  # 1: dropped from products
 
 
-_DERIVATIVE_NOTES = {
-    "sigmoid": "σ′(x) = σ(x)(1 − σ(x))  (the slides write σ″; it is the first derivative)",
-    "tanh": "tanh′(x) = 1 − tanh(x)²",
-    "relu": "relu′(x) = 1 if x > 0 else 0",
-    "leaky_relu": "leaky_relu′(x) = 1 if x > 0 else the negative slope",
-    "identity": "the identity's derivative is 1, so δ = ∂L/∂a",
-}
+_DERIVATIVE_NOTES = {d.name: d.rule for d in F.ACTIVATIONS if d.name != "softmax"}
 
 
 def _exp(z: Expr) -> Expr:
@@ -211,7 +171,7 @@ class Derivation:
         return f"{base}[{k}]" if (k is not None and self.n > 1) else base
 
     def _slope(self, layer: int) -> float:
-        return float(getattr(self.acts[layer - 1], "negative_slope", 0.0))
+        return float(self.acts[layer - 1].param)
 
     def a_q(self, layer: int, j: int, k: int) -> Q:
         return Q(self.names.act(layer, j, k), self.trace.a[layer][k - 1, j - 1])
