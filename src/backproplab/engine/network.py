@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .activations import Activation, get_activation
+from .compiled import runner  # light: numba itself is imported only when it pays
 from .errors import DivergenceError, InputError
 from .init import initial_weights
 from .losses import Loss, get_loss
@@ -461,8 +462,6 @@ class MLP:
         lr = check_learning_rate(lr)
         Xc = self.check_X(X)
         Yc = self.check_Y(Y, Xc.shape[0])
-        from .compiled import runner  # light: numba itself is imported only when worth it
-
         loss = runner.step(self, Xc, Yc, lr)
         if loss is None:
             started = runner.clock()

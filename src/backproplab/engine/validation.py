@@ -153,6 +153,8 @@ def _one_hot_labels(
 
 
 def check_learning_rate(lr: Any) -> float:
+    if type(lr) is float and 0.0 <= lr < math.inf:  # the per-call path: nothing to convert
+        return lr
     try:
         value = float(lr)
     except (TypeError, ValueError):

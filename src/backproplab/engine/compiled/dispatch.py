@@ -74,7 +74,7 @@ def _build():
     source, namespace = _generated_dispatch()
     exec(compile(source, "<backproplab.engine.functions dispatch>", "exec"), namespace)
     # Not cached themselves (no source file): they are inlined into the cached kernels.
-    options = {k: v for k, v in _OPTIONS.items() if k != "cache"}
+    options = {k: v for k, v in _OPTIONS.items() if k != "cache"} | {"inline": "always"}
     return njit(**options)(namespace["activate"]), njit(**options)(namespace["chain"])
 
 

@@ -147,8 +147,9 @@ def train(
     b1, b2 = float(c[BETA1]), float(c[BETA2])
     step = 0
     for e in range(lrs.shape[0]):
-        snap[1, :] = snap[0, :]
-        snap[0, :] = P
+        if snap.shape[1]:  # MLP.step passes none: a step that diverges is not applied
+            snap[1, :] = snap[0, :]
+            snap[0, :] = P
         lr = _cast(c, lrs[e])
         for first in range(0, n, batch_size):
             m = min(batch_size, n - first)

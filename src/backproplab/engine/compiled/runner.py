@@ -163,6 +163,7 @@ class Run:
         self.work = np.empty(k.work_size(net.layer_sizes, batch_rows), dt)
         self._no_order = np.zeros((1, 1), np.int64)
         self._entry: Any = None
+        self._one: tuple | None = None
 
     def epochs(
         self, X: Array, Y: Array, lrs: Array, orders: Array | None, health: bool = True
@@ -185,6 +186,24 @@ class Run:
         done = self._call(args)
         self.opt.steps += done
         return losses[: min(done + 1, losses.shape[0])], done, stats.reshape(len(lrs), -1, 3)
+
+    def step(self, X: Array, Y: Array, lr: float) -> float:
+        """One step on all of X, Y (``MLP.step``): the epochs call with its per-call
+        overhead taken out (the arrays of a one-step call are made once)."""
+        if self._one is None:
+            lrs, losses = np.empty(1), np.empty(1)
+            self._one = (
+                (self.gemm, self.P, self.S1, self.S2, self.G, np.empty((2, 0), self.P.dtype),
+                 self.work, self.sizes, self.w_off, self.b_off, self.acts, self.params,
+                 self.loss_code, self.kind, self.nesterov, self.decay, self.c),
+                (self._no_order, False, self.batch_rows, lrs,
+                 losses, np.zeros((self.net.n_layers, 3)), False),
+                lrs, losses,
+            )  # fmt: skip
+        head, tail, lrs, losses = self._one
+        lrs[0] = lr
+        self.opt.steps += self._call(head + (self.opt.steps, X, Y) + tail)
+        return float(losses[0])
 
     def _call(self, args: tuple) -> int:
         # Every call of a Run passes arguments of the same types, so after the first call
@@ -223,8 +242,7 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
             opt = net.__dict__["_step_sgd"] = SGD(list(net.parameters()), lr)
         run = run_for(net, opt, X.shape[0])
     opt.lr = lr
-    losses, _, _ = run.epochs(X, Y, np.array((lr,)), None, health=False)
-    return float(losses[0])
+    return run.step(X, Y, lr)
 
 
 def compile_now(dtype: Any = np.float64) -> None:
