@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from . import tasks
@@ -96,13 +97,11 @@ def runners(s: tasks.Settings) -> dict[str, Callable[[], Outcome]]:
         'python -c "import backproplab"': simple([py, "-c", "import backproplab"]),
         "backproplab --help": simple([*cli()[0], "--help"]),
     }
+    caches = ("warm", "cold") if s.process_cold else ("warm",)
     for data in tasks.README_TRAIN_ROWS:
-        out[f"backproplab train {data} (warm numba cache)"] = (
-            lambda d=data: backproplab_train(d, s, cold=False)
-        )
-        if s.process_cold:
-            out[f"backproplab train {data} (cold numba cache)"] = (
-                lambda d=data: backproplab_train(d, s, cold=True)
+        for cache in caches:
+            out[f"backproplab train {data} ({cache} numba cache)"] = partial(
+                backproplab_train, data, s, cold=cache == "cold"
             )
-        out[f"scikit-learn script {data}"] = lambda d=data: sklearn_train(d, s)
+        out[f"scikit-learn script {data}"] = partial(sklearn_train, data, s)
     return out
