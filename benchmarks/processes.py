@@ -98,7 +98,7 @@ def runners(s: tasks.Settings) -> dict[str, Callable[[], Outcome]]:
         "backproplab --help": simple([*cli()[0], "--help"]),
     }
     caches = ("warm", "cold") if s.process_cold else ("warm",)
-    for data in tasks.README_TRAIN_ROWS:
+    for data in s.process_data:
         for cache in caches:
             out[f"backproplab train {data} ({cache} numba cache)"] = partial(
                 backproplab_train, data, s, cold=cache == "cold"

@@ -35,6 +35,7 @@ class Settings:
     process_repeats: int = 3  # task 7: whole processes, each a fresh interpreter
     process_epochs: int | None = None  # None: the README's epochs; a number overrides them
     process_cold: bool = True  # also time with an empty numba cache (compiles everything)
+    process_data: tuple[str, ...] = ("iris", "digits")  # README rows run (README_TRAIN_ROWS)
 
 
 FULL = Settings()
@@ -68,6 +69,7 @@ TINY = replace(
     percall_samples=50,
     process_epochs=2,
     process_cold=False,
+    process_data=("iris",),
 )
 
 
