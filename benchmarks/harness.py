@@ -120,9 +120,10 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.{digits}f}× faster"
         if r["ratio"] is not None and r["ratio"] < 1:
             ratio = f"{r['ratio']:.2f}× (slower)"
+        rate = f"{r['rate']:,.0f}" if r["rate"] >= 100 else f"{r['rate']:.3g}"  # whole processes
         lines.append(
             f"| {r['task']} | {r['contender']} | {r.get('path', '')} | {r['seconds']:.4g} | "
-            f"{r['rate']:,.0f} {r['unit']} | {ratio} | {r['check']} |"
+            f"{rate} {r['unit']} | {ratio} | {r['check']} |"
         )
     v = info["versions"]
     lines += [
