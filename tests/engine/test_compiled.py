@@ -194,4 +194,6 @@ def test_only_optimisers_the_kernel_reproduces_are_compiled() -> None:
 def test_the_cost_model_keeps_tiny_work_on_numpy() -> None:
     net = bp.MLP([2, 2, 1])
     # 10 steps of the slides' network cannot repay loading compiled code in a new process.
-    assert not runner.worth_it(net, 10, 1, net.dtype) or runner.loaded()
+    assert not runner.worth_it(net, 10) or runner.loaded()
+    # A long run of a deep network repays even compiling from nothing.
+    assert runner.worth_it(bp.MLP([2, 8, 8, 8, 1]), 10_000_000)

@@ -322,11 +322,7 @@ class _Loop:
         if wanted != "auto":
             return wanted
         steps = self.epochs * self.per_epoch
-        return (
-            "compiled"
-            if ok and runner.worth_it(self.net, steps, self.bs, self.net.dtype)
-            else "numpy"
-        )
+        return "compiled" if ok and runner.worth_it(self.net, steps, self.opt) else "numpy"
 
     def _resume(self, state: TrainingState) -> None:
         if not isinstance(state, TrainingState):

@@ -82,10 +82,35 @@ def _update(P, G, S1, S2, lo, hi, decay, opt, nesterov, lr, c, corr1, sqrt_corr2
     added to ``stats[row]`` (the History's gradient-health figures)."""
     mu, wd = c[MOMENTUM], c[WEIGHT_DECAY]
     zero = c[EPS] * 0
-    if row < 0 and opt == SGD and mu == zero:  # the slides' update, the common case: alone
-        for k in range(lo, hi):
-            d = P[k] * wd + G[k] if decay else G[k]
-            P[k] = P[k] - d * lr
+    if row < 0:  # no figures to record: one branch-free loop per rule (so it vectorises)
+        # Views indexed from 0: numba then needs no wrap-around check for negative indices.
+        p_, g_, m_ = P[lo:hi], G[lo:hi], S1[lo:hi] if S1.shape[0] > 1 else S1
+        if decay:
+            for k in range(hi - lo):
+                g_[k] = p_[k] * wd + g_[k]  # g + lambda w (L2)
+        if opt == SGD and mu == zero:  # the slides' update w <- w - eta g
+            for k in range(hi - lo):
+                p_[k] = p_[k] - g_[k] * lr
+        elif opt == SGD and nesterov:
+            for k in range(hi - lo):
+                v = m_[k] * mu + g_[k]
+                m_[k] = v
+                p_[k] = p_[k] - (v * mu + g_[k]) * lr
+        elif opt == SGD:
+            for k in range(hi - lo):
+                v = m_[k] * mu + g_[k]
+                m_[k] = v
+                p_[k] = p_[k] - v * lr
+        else:
+            b1, c1, b2, c2, eps = c[BETA1], c[ONE_MINUS_BETA1], c[BETA2], c[ONE_MINUS_BETA2], c[EPS]
+            v_ = S2[lo:hi]
+            for k in range(hi - lo):
+                d = g_[k]
+                m = m_[k] * b1 + d * c1
+                v = v_[k] * b2 + (d * d) * c2
+                m_[k] = m
+                v_[k] = v
+                p_[k] = p_[k] - m / (np.sqrt(v) / sqrt_corr2 + eps) * corr1
         return
     for k in range(lo, hi):
         g = G[k]

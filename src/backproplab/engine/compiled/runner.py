@@ -32,12 +32,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Array = np.ndarray
 
-#: What a NumPy step costs beyond its arithmetic: ~10 NumPy calls per layer at ~1 µs each.
-NUMPY_SECONDS_PER_LAYER = 12e-6
-#: ... and per element of the layers' outputs (the separate element-wise passes).
-NUMPY_SECONDS_PER_UNIT = 6e-9
-#: Loading numba and the cached kernel in a fresh process / compiling it for one dtype.
+#: What a NumPy step costs beyond the compiled one, per weight layer, by optimiser: the
+#: NumPy calls' overhead (measured on the 2-core development machine: digits 64-128-10,
+#: 2-16-16-1, 4-16-3, 10-8-1 at their usual batch sizes; for large layers BLAS dominates
+#: both paths and the saving is about this constant too).
+NUMPY_EXTRA_PER_LAYER = {"sgd": 6e-6, "momentum": 9e-6, "adam": 15e-6}
+#: Loading numba and the cached kernel in a fresh process; loading one more dtype once
+#: the kernel is loaded; compiling it when nothing is cached (per dtype).
 LOAD_SECONDS = 0.45
+EXTRA_DTYPE_SECONDS = 0.02
 COMPILE_SECONDS = 8.0
 
 _numpy_seconds = 0.0  # time this process spent in NumPy steps that could have run compiled
@@ -74,18 +77,25 @@ def supports(net: MLP, opt: Optimizer | None = None) -> bool:
     return all(a is b for a, b in zip(opt.params, net.parameters(), strict=True))
 
 
-def worth_it(net: MLP, steps: int, rows: int, dtype: np.dtype) -> bool:
-    """The cost model: compiled when it saves more than it costs to load (or compile)."""
-    if loaded() and _compiled_dtypes.get(np.dtype(dtype).name):
-        return True
-    saving = steps * (
-        NUMPY_SECONDS_PER_LAYER * net.n_layers
-        + NUMPY_SECONDS_PER_UNIT * rows * sum(net.layer_sizes[1:])
-    )
-    cost = (LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS) if not loaded() else 0.0
-    if not _compiled_dtypes.get(np.dtype(dtype).name) and loaded():
-        cost = LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS / 2
-    return saving > cost
+def worth_it(net: MLP, steps: int, opt: Optimizer | None = None) -> bool:
+    """The cost model: compiled when the time it saves exceeds what loading (or compiling)
+    it costs now. ``steps`` is the number of optimiser steps the work will take."""
+    kind = "sgd"
+    if isinstance(opt, Adam):
+        kind = "adam"
+    elif isinstance(opt, SGD) and opt.momentum:
+        kind = "momentum"
+    saving = steps * NUMPY_EXTRA_PER_LAYER[kind] * net.n_layers
+    return saving > load_cost(net.dtype)
+
+
+def load_cost(dtype: Any) -> float:
+    """Seconds it would take now before the compiled loop can run for ``dtype``."""
+    if loaded():
+        if _compiled_dtypes.get(np.dtype(dtype).name):
+            return 0.0
+        return EXTRA_DTYPE_SECONDS if _cached_on_disk() else COMPILE_SECONDS
+    return LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS
 
 
 def spent_in_numpy(seconds: float) -> None:
