@@ -33,7 +33,7 @@ from .compiled.threads import blas_threads_for
 from .errors import DivergenceError, InputError, VanishingGradientWarning
 from .optim import SGD, Adam, Optimizer, make_optimizer, make_schedule
 from .state import TrainingState
-from .validation import check_sample_weight
+from .validation import check_fraction, check_sample_weight
 
 if TYPE_CHECKING:
     from .network import MLP
@@ -698,12 +698,7 @@ def _validation(
             raise InputError("validation_data must be a pair (X_val, Y_val)") from None
         Xv = net.check_X(Xv_raw)
         return X, Y, w, Xv, net.check_Y(Yv_raw, Xv.shape[0])
-    try:
-        split = float(split)
-    except (TypeError, ValueError):
-        raise InputError(f"validation_split must be a number, got {split!r}") from None
-    if not 0.0 <= split < 1.0:
-        raise InputError(f"validation_split must lie in [0, 1), got {split}")
+    split = check_fraction(split, "validation_split")
     if split == 0.0:
         return X, Y, w, None, None
     n = X.shape[0]

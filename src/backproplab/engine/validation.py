@@ -185,3 +185,14 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
     if not arr.sum() > 0:
         raise InputError("sample_weight must have a positive sum")
     return arr
+
+
+def check_fraction(value: Any, name: str) -> float:
+    """A fraction of the rows to hold out, in [0, 1)."""
+    try:
+        fraction = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not 0.0 <= fraction < 1.0:
+        raise InputError(f"{name} must lie in [0, 1), got {fraction}")
+    return fraction
