@@ -416,6 +416,8 @@ class _Loop:
             # The last update may itself have overflowed; its loss is never computed above.
             if not all(np.isfinite(p).all() for p in self.params):
                 self._diverged(epoch, None, math.nan)
+        if self.path == "numpy" and self.weights is None and runner.supports(self.net, self.opt):
+            runner.spent_in_numpy(time.perf_counter() - self.clock)  # for the cost model
         self._vanishing_warning()
         if (
             self.best is not None

@@ -86,7 +86,10 @@ def worth_it(net: MLP, steps: int, opt: Optimizer | None = None) -> bool:
     elif isinstance(opt, SGD) and opt.momentum:
         kind = "momentum"
     saving = steps * NUMPY_EXTRA_PER_LAYER[kind] * net.n_layers
-    return saving > load_cost(net.dtype)
+    cost = load_cost(net.dtype)
+    # Ski rental: once this process has spent as long in NumPy work that could have run
+    # compiled as loading costs, load it (a process never pays more than twice the best).
+    return saving > cost or (cost < COMPILE_SECONDS and _numpy_seconds >= cost)
 
 
 def load_cost(dtype: Any) -> float:
