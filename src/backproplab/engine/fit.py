@@ -510,7 +510,10 @@ class _Loop:
         rows[-1] = self.n - self.bs * (self.per_epoch - 1)
         full = done // self.per_epoch
         # Per-epoch figures for the whole block at once (a block can be 10^5 epochs).
-        epoch_loss = losses[: full * self.per_epoch].reshape(full, self.per_epoch) @ rows / self.n
+        # The same sum for one epoch as for a block of them (a matrix product would round
+        # differently by block size, and a resumed run must record the same History).
+        per_step = losses[: full * self.per_epoch].reshape(full, self.per_epoch)
+        epoch_loss = (per_step * rows).sum(axis=1) / self.n
         g2, w2, u2 = stats[:full, :, 0], stats[:full, :, 1], stats[:full, :, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(w2 > 0, np.sqrt(u2) / np.sqrt(w2), np.inf)
@@ -629,7 +632,8 @@ class _Loop:
             named = ", ".join(f"layer {l} ({r:.1e} of the output layer's)" for l, r in weak)
             warnings.warn(
                 f"vanishing gradients: the gradient norms of {named} are tiny, so those "
-                "layers barely learn; try relu/tanh hidden layers, fewer layers, or another init",
+                "layers barely learn (or their ReLU units are dead); try relu/tanh hidden layers, "
+                "fewer layers, another init or a smaller learning rate",
                 VanishingGradientWarning,
                 stacklevel=4,
             )
@@ -669,7 +673,10 @@ def _diagnose(
         since = history.epochs[-1]
     # A healthy step changes a layer by about 1% of its size: scale lr to that.
     worst = float(np.nanmax(ratios[0])) if np.isfinite(ratios[0]).any() else math.inf
-    suggested = lr * min(0.1, 0.01 / worst) if worst > 0 and math.isfinite(worst) else lr / 10
+    if worst > 0 and math.isfinite(worst):
+        suggested = lr * min(0.5, max(0.01, 0.01 / worst))
+    else:
+        suggested = lr / 10
     return int(layer) + 1, int(since), _round_down(suggested)
 
 

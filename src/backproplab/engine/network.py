@@ -481,31 +481,19 @@ class MLP:
         return loss
 
     # ------------------------------------------------------------------ training
-    def fit(
-        self,
-        X: Any,
-        Y: Any,
-        *,
-        epochs: int = 100,
-        lr: float = 0.1,
-        batch_size: int | None = None,
-        optimizer: Any = "sgd",
-        **options: Any,
-    ) -> Any:
+    def fit(self, X: Any, Y: Any, settings: Any = None, **options: Any) -> Any:
         """Train in place and return the History of per-epoch metrics.
 
-        ``batch_size=None`` is full batch (the slides' L over all n samples); ``optimizer``
-        is 'sgd' (the slides' update), 'momentum', 'nesterov' or 'adam'. Further options
-        (momentum, weight_decay, schedule, seed, validation_split, validation_data,
-        patience, callbacks, sample_weight, resume, ...) are those of
-        :func:`backproplab.engine.fit.fit`.
+        The settings are those of :func:`backproplab.engine.fit.fit` (a ``FitSettings``, or
+        its fields as keywords): ``epochs=100``, ``lr=0.1``, ``batch_size=None`` (full batch,
+        the slides' L over all n samples), ``optimizer='sgd'`` (the slides' update;
+        'momentum', 'nesterov', 'adam'), momentum, weight_decay, schedule, seed,
+        validation_split, validation_data, patience, callbacks, sample_weight, resume,
+        checkpoint_every, on_checkpoint, path.
         """
         from .fit import fit  # the training loop lives in its own module
 
-        return fit(
-            self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-            **options,
-        )  # fmt: skip
+        return fit(self, X, Y, settings, **options)
 
 
 #: Attributes a network derives from its parameter vector or caches for speed.
