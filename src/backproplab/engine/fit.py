@@ -31,7 +31,7 @@ import numpy as np
 from .compiled import runner
 from .compiled.threads import blas_threads_for
 from .errors import DivergenceError, InputError, VanishingGradientWarning
-from .optim import SGD, Adam, Optimizer, make_optimizer, make_schedule
+from .optim import SGD, Adam, ConstantLR, Optimizer, make_optimizer, make_schedule
 from .state import TrainingState
 from .validation import check_fraction, check_sample_weight
 
@@ -359,7 +359,8 @@ class _Loop:
         if self.best is not None and state.best is not None:
             for keep, saved in zip(self.best, state.best, strict=True):
                 np.copyto(keep, saved)
-        self.history = History.from_dict(state.history)
+        saved = state.history
+        self.history = History.from_dict(saved if isinstance(saved, dict) else saved.to_dict())
 
     def state(self, epoch: int) -> TrainingState:
         buffers = {
@@ -374,7 +375,7 @@ class _Loop:
             best_score=None if math.isinf(self.best_score) else self.best_score,
             best_epoch=self.best_epoch, waited=self.waited,
             best=None if self.best is None or not self.best_epoch else [b.copy() for b in self.best],  # noqa: E501
-            history=self.history.to_dict(), stop_reason=self.history.stop_reason,
+            history=self.history, stop_reason=self.history.stop_reason,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ the loop
@@ -496,7 +497,10 @@ class _Loop:
 
     def _compiled_epochs(self, first: int, count: int) -> list[tuple[int, dict, dict]]:
         run = runner.run_for(self.net, self.opt, self.bs)
-        lrs = np.array([self._lr(first + i) for i in range(count)])
+        if isinstance(self.sched, ConstantLR):
+            lrs = np.full(count, self.base_lr)
+        else:
+            lrs = np.array([self._lr(first + i) for i in range(count)])
         orders = None
         if self.shuffled:
             orders = np.empty((count, self.n), np.int64)

@@ -460,8 +460,8 @@ class MLP:
         ``engine/compiled/runner.py``); the result is the same to rounding.
         """
         lr = check_learning_rate(lr)
-        Xc = self.check_X(X)
-        Yc = self.check_Y(Y, Xc.shape[0])
+        Xc = check_inputs(X, self.layer_sizes[0], self.dtype)
+        Yc = check_targets(Y, Xc.shape[0], self.layer_sizes[-1], self._loss.name, self.dtype)
         loss = runner.step(self, Xc, Yc, lr)
         if loss is None:
             started = runner.clock()

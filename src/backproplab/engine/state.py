@@ -45,7 +45,8 @@ class TrainingState:
     best_epoch: int | None = None
     waited: int = 0
     best: list[Array] | None = None
-    history: dict[str, Any] = field(default_factory=dict)
+    #: The History so far (a ``History``, or its ``to_dict()`` once read back from a file).
+    history: Any = field(default_factory=dict)
     #: Why the run stopped ("completed", "callback", "early_stopping", "diverged", ...).
     stop_reason: str = "completed"
 
@@ -78,7 +79,9 @@ class TrainingState:
                 "best_epoch": self.best_epoch,
                 "waited": self.waited,
                 "n_best": len(self.best or []),
-                "history": self.history,
+                "history": self.history
+                if isinstance(self.history, dict)
+                else self.history.to_dict(),
                 "stop_reason": self.stop_reason,
             }
         )

@@ -40,10 +40,15 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
 def _ready(arr: Any, dtype: np.dtype, width: int) -> bool:
     """A C-ordered, finite (n >= 1, width) array of ``dtype``: nothing to convert or report.
     Cheap for the small arrays of a per-call loop (the per-call cost is what it saves)."""
-    if type(arr) is not np.ndarray or arr.dtype != dtype or arr.ndim != 2:
+    if (
+        type(arr) is not np.ndarray
+        or arr.ndim != 2
+        or (arr.dtype is not dtype and arr.dtype != dtype)
+    ):
         return False
-    if arr.shape[1] != width or arr.shape[0] == 0 or not arr.flags.c_contiguous:
-        return False
+    rows, cols = arr.shape
+    if cols != width or rows == 0 or arr.strides != (cols * arr.itemsize, arr.itemsize):
+        return False  # (the strides test is C order, cheaper than arr.flags)
     if arr.size <= 32:
         return all(map(math.isfinite, arr.ravel().tolist()))
     return bool(np.isfinite(arr).all())

@@ -49,10 +49,19 @@ def _cast(consts, value):
 @kernel
 def _product(gemm, ta, tb, m, n, k, alpha, A, B, beta, C):
     """C <- alpha op(A) op(B) + beta C (C-ordered 2-D arrays; op(A) is m x k)."""
+    if gemm is None:  # a network whose products are all tiny: no BLAS at all
+        _loops(ta, tb, m, n, k, alpha, A, B, beta, C)
+        return
     if m * n * k >= LOOP_WORK:
         gemm(ROW_MAJOR, ta, tb, m, n, k, alpha, A.ctypes, A.shape[1], B.ctypes, B.shape[1],
              beta, C.ctypes, C.shape[1])  # fmt: skip
         return
+    _loops(ta, tb, m, n, k, alpha, A, B, beta, C)
+
+
+@kernel
+def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
+    """The product as plain loops (tiny products: cheaper than a BLAS call)."""
     for i in range(m):  # tiny: plain loops, one per layout so the inner loop is simple
         for j in range(n):
             s = 0.0

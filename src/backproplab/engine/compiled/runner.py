@@ -141,6 +141,12 @@ class Run:
         self.gemm = blas.gemm(dt)
         if self.gemm is None:  # pragma: no cover - NumPy built on another BLAS
             raise RuntimeError("NumPy's BLAS does not export cblas_gemm")
+        sizes = net.layer_sizes
+        largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        if largest * batch_rows < k.LOOP_WORK:
+            # Every product runs as loops: leave BLAS out, whose function pointer alone
+            # costs ~1 us to hand to compiled code (most of a small network's step).
+            self.gemm = None
         self.P = net._flat
         self.G = np.empty_like(self.P)
         self.snap = np.empty((2, self.P.size), dt)
@@ -259,9 +265,12 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
 
 
 def compile_now(dtype: Any = np.float64) -> None:
-    """Load (or compile) the kernel for ``dtype`` now, e.g. before timing a loop."""
+    """Load (or compile) the kernel for ``dtype`` now, e.g. before timing a loop: both its
+    forms, for networks small enough to need no BLAS and for the others."""
     from ..network import MLP
 
-    net = MLP([1, 1], activations=["identity"], dtype=dtype)
-    x = np.zeros((1, 1), net.dtype)
-    Run(net, SGD(list(net.parameters()), 0.0), 1).epochs(x, x, np.zeros(1), None)
+    for width, rows in ((1, 1), (64, 64)):
+        net = MLP([width, 1], activations=["identity"], dtype=dtype)
+        x = np.zeros((rows, width), net.dtype)
+        y = np.zeros((rows, 1), net.dtype)
+        Run(net, SGD(list(net.parameters()), 0.0), rows).epochs(x, y, np.zeros(1), None)
