@@ -186,6 +186,15 @@ class ActivationDef:
     torch_name: str = ""
 
 
+def _plain(
+    name: str, f: Callable[..., Array], chain: Callable[..., Array], py: str, prime_py: str,
+    rule: str, *, param: float = 0.0, product: bool = False, torch: str = "",
+) -> ActivationDef:  # fmt: skip
+    """An entry printed by its name (relu(z), relu′(z)) in every notation."""
+    return ActivationDef(name, f, chain, _named(name, py, product=product),
+                         _primed(name, prime_py), rule, param=param, torch_name=torch)  # fmt: skip
+
+
 ACTIVATIONS: tuple[ActivationDef, ...] = (
     ActivationDef(
         "identity", identity, identity_chain, None, None,
@@ -206,42 +215,23 @@ ACTIVATIONS: tuple[ActivationDef, ...] = (
                 "(1 - tanh({0})**2)"),
         "tanh′(x) = 1 − tanh(x)²", torch_name="Tanh",
     ),
-    ActivationDef(
-        "relu", relu, relu_chain,
-        _named("relu", "max(0.0, {0})"), _primed("relu", "(1.0 if {0} > 0 else 0.0)"),
-        "relu′(x) = 1 if x > 0 else 0", torch_name="ReLU",
-    ),
-    ActivationDef(
-        "leaky_relu", leaky_relu, leaky_relu_chain,
-        _named("leaky_relu", "({0} if {0} > 0 else {p}*{0})"),
-        _primed("leaky_relu", "(1.0 if {0} > 0 else {p})"),
-        "leaky_relu′(x) = 1 if x > 0 else the negative slope", param=0.01,
-        torch_name="LeakyReLU",
-    ),
-    ActivationDef(
-        "elu", elu, elu_chain,
-        _named("elu", "({0} if {0} > 0 else {p}*(exp({0}) - 1))"),
-        _primed("elu", "(1.0 if {0} > 0 else {p}*exp({0}))"),
-        "elu′(x) = 1 if x > 0 else α eˣ (α = 1)", param=1.0, torch_name="ELU",
-    ),
-    ActivationDef(
-        "softplus", softplus, softplus_chain,
-        _named("softplus", "log(1 + exp({0}))"), _primed("softplus", "sigmoid({0})"),
-        "softplus′(x) = σ(x)", torch_name="Softplus",
-    ),
-    ActivationDef(
-        "silu", silu, silu_chain,
-        _named("silu", "{0}*sigmoid({0})", product=True),
-        _primed("silu", "(sigmoid({0})*(1 + {0}*(1 - sigmoid({0}))))"),
-        "silu′(x) = σ(x)(1 + x(1 − σ(x)))  (silu is also called swish)", torch_name="SiLU",
-    ),
-    ActivationDef(
-        "gelu", gelu, gelu_chain,
-        _named("gelu", "({0}*0.5*(1 + erf({0}/2**0.5)))"),
-        _primed("gelu", _GELU_PRIME),
-        "gelu′(x) = Φ(x) + x φ(x)  (Φ, φ: the standard normal CDF and density; exact erf form)",
-        torch_name="GELU",
-    ),
+    _plain("relu", relu, relu_chain, "max(0.0, {0})", "(1.0 if {0} > 0 else 0.0)",
+           "relu′(x) = 1 if x > 0 else 0", torch="ReLU"),
+    _plain("leaky_relu", leaky_relu, leaky_relu_chain, "({0} if {0} > 0 else {p}*{0})",
+           "(1.0 if {0} > 0 else {p})", "leaky_relu′(x) = 1 if x > 0 else the negative slope",
+           param=0.01, torch="LeakyReLU"),
+    _plain("elu", elu, elu_chain, "({0} if {0} > 0 else {p}*(exp({0}) - 1))",
+           "(1.0 if {0} > 0 else {p}*exp({0}))", "elu′(x) = 1 if x > 0 else α eˣ (α = 1)",
+           param=1.0, torch="ELU"),
+    _plain("softplus", softplus, softplus_chain, "log(1 + exp({0}))", "sigmoid({0})",
+           "softplus′(x) = σ(x)", torch="Softplus"),
+    _plain("silu", silu, silu_chain, "{0}*sigmoid({0})",
+           "(sigmoid({0})*(1 + {0}*(1 - sigmoid({0}))))",
+           "silu′(x) = σ(x)(1 + x(1 − σ(x)))  (silu is also called swish)", product=True,
+           torch="SiLU"),
+    _plain("gelu", gelu, gelu_chain, "({0}*0.5*(1 + erf({0}/2**0.5)))", _GELU_PRIME,
+           "gelu′(x) = Φ(x) + x φ(x)  (Φ, φ: the standard normal CDF and density; exact erf form)",
+           torch="GELU"),
     ActivationDef(
         "softmax", None, None, None, None,
         "softmax: δ_j = ŷ_j (∂L/∂ŷ_j − Σ_c ∂L/∂ŷ_c ŷ_c)", output_only=True,
