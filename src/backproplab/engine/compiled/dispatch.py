@@ -2,9 +2,10 @@
 
 engine/functions.py writes every activation once, with NumPy ufuncs that work on arrays and
 scalars alike. Here each of those functions is registered with numba (``overload``), so that
-compiled code calls the very same source on scalars, and :func:`activate` / :func:`chain`
-are generated from the table: one branch per entry, in the table's order, so the codes are
-``functions.CODES``. Adding an activation to the table adds it here with no edit.
+compiled code calls the very same source on scalars, and the dispatch (``activate_block``,
+``chain_block``, ``chain``) is generated from the table: one branch per entry, in the
+table's order, so the codes are ``functions.CODES``. Adding an activation to the table
+adds it here with no edit.
 
 numba caches compiled kernels on disk but checks only the kernel's own source file, not the
 functions it calls; :func:`fresh` clears a kernel's cache when the table's source changed.
@@ -55,19 +56,34 @@ for _fn in F.COMPILABLE:
 
 
 def _generated_dispatch() -> tuple[str, dict]:
-    """Source of activate(code, z, p) and chain(code, g, z, a, p), one branch per entry."""
+    """Source of the dispatch from the table, one branch per entry:
+
+    * ``chain(code, g, z, a, p)``, element by element (the output layer's delta);
+    * ``activate_block(code, Z, A, b, p)``: Z += b, A = f(Z) over a layer's (rows x units)
+      block, and ``chain_block(code, G, Z, A, D, p)``: D = dL/dz from G = dL/da -- with the
+      branch taken once per block, so the loop inside each is plain (and vectorises).
+    """
     names: dict = {}
-    act = ["def activate(code, z, p):"]
     der = ["def chain(code, g, z, a, p):"]
+    act_block = ["def activate_block(code, Z, A, b, p):", "    m, n = Z.shape"]
+    der_block = ["def chain_block(code, G, Z, A, D, p):", "    m, n = Z.shape"]
     for code, d in enumerate(F.ACTIVATIONS):
         if d.f is None:
             continue  # softmax: row-wise, written out in kernel.py
         names[f"f{code}"], names[f"c{code}"] = d.f, d.chain
-        act.append(f"    if code == {code}:\n        return f{code}(z, p)")
         der.append(f"    if code == {code}:\n        return c{code}(g, z, a, p)")
-    act.append("    return z")
+        act_block.append(
+            f"    if code == {code}:\n        for r in range(m):\n            for j in range(n):\n"
+            f"                z = Z[r, j] + b[j]\n                Z[r, j] = z\n"
+            f"                A[r, j] = f{code}(z, p)\n        return"
+        )
+        der_block.append(
+            f"    if code == {code}:\n        for r in range(m):\n            for j in range(n):\n"
+            f"                D[r, j] = c{code}(G[r, j], Z[r, j], A[r, j], p)\n        return"
+        )
     der.append("    return g")
-    return "\n".join(act) + "\n\n" + "\n".join(der) + "\n", names
+    parts = (der, act_block, der_block)
+    return "\n\n".join("\n".join(p) + "\n" for p in parts), names
 
 
 def _build():
@@ -75,10 +91,13 @@ def _build():
     exec(compile(source, "<backproplab.engine.functions dispatch>", "exec"), namespace)
     # Not cached themselves (no source file): they are inlined into the cached kernels.
     options = {k: v for k, v in _OPTIONS.items() if k != "cache"} | {"inline": "always"}
-    return njit(**options)(namespace["activate"]), njit(**options)(namespace["chain"])
+    return tuple(
+        njit(**options)(namespace[name])
+        for name in ("chain", "activate_block", "chain_block")
+    )
 
 
-activate, chain = _build()
+chain, activate_block, chain_block = _build()
 
 TABLE_HASH = hashlib.sha256(
     (inspect.getsource(F) + _generated_dispatch()[0] + numba.__version__).encode()

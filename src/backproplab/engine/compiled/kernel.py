@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .blas import NO_TRANS, ROW_MAJOR, TRANS
-from .dispatch import activate, chain, kernel
+from .dispatch import activate_block, chain, chain_block, kernel
 
 #: Optimisers (``opt``): SGD with optional (Nesterov) momentum, and Adam.
 SGD, ADAM = 0, 1
@@ -205,22 +205,21 @@ def train(
                 a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
                 _product(gemm, NO_TRANS, NO_TRANS, m, n_o, n_in, one, a_in, W, zero, zl)
                 code, p = acts[l], params[l]
-                for r in range(m):
+                if code != SOFTMAX:  # z += b and a = f(z) over the block, the table's f
+                    activate_block(code, zl, al, b, p)
+                    continue
+                for r in range(m):  # softmax: the row maximum keeps exp from overflowing
                     for j in range(n_o):
                         zl[r, j] += b[j]
-                    if code == SOFTMAX:  # the row maximum keeps exp from overflowing
-                        top = zl[r, 0]
-                        for j in range(n_o):
-                            top = max(top, zl[r, j])
-                        total = zero
-                        for j in range(n_o):
-                            al[r, j] = np.exp(zl[r, j] - top)
-                            total += al[r, j]
-                        for j in range(n_o):
-                            al[r, j] /= total
-                    else:
-                        for j in range(n_o):
-                            al[r, j] = activate(code, zl[r, j], p)
+                    top = zl[r, 0]
+                    for j in range(n_o):
+                        top = max(top, zl[r, j])
+                    total = zero
+                    for j in range(n_o):
+                        al[r, j] = np.exp(zl[r, j] - top)
+                        total += al[r, j]
+                    for j in range(n_o):
+                        al[r, j] /= total
             # ---- the loss and the output layer's delta (losses.py)
             k_out = sizes[L]
             lo = rows * u_off[L - 1]
@@ -295,10 +294,7 @@ def train(
                     zp = Z[lo : lo + m * n_in].reshape((m, n_in))
                     ap = A[lo : lo + m * n_in].reshape((m, n_in))
                     dp = D[lo : lo + m * n_in].reshape((m, n_in))
-                    code, p = acts[l - 1], params[l - 1]
-                    for r in range(m):
-                        for i in range(n_in):
-                            dp[r, i] = chain(code, ga[r, i], zp[r, i], ap[r, i], p)
+                    chain_block(acts[l - 1], ga, zp, ap, dp, params[l - 1])
                 row = e * L + l if record else -1
                 plain = opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
