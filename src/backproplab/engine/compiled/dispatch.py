@@ -92,8 +92,7 @@ def _build():
     # Not cached themselves (no source file): they are inlined into the cached kernels.
     options = {k: v for k, v in _OPTIONS.items() if k != "cache"} | {"inline": "always"}
     return tuple(
-        njit(**options)(namespace[name])
-        for name in ("chain", "activate_block", "chain_block")
+        njit(**options)(namespace[name]) for name in ("chain", "activate_block", "chain_block")
     )
 
 
