@@ -9,14 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 from ..engine import MLP
 from ..engine.errors import InputError
-from .derivation import Derivation, Section, Step, all_steps, as_list
+from .derivation import Derivation
 from .focus import focus_neuron, focus_param
 from .names import param_name, parse_neuron_name, parse_param_name
+from .steps import Section, Step, all_steps
 
 FORMAT = "backproplab.explanation"
 VERSION = 1
+
+
+def as_list(arr: np.ndarray) -> list:
+    return np.asarray(arr, dtype=float).tolist()
 
 
 class Explanation:

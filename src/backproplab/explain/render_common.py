@@ -9,8 +9,8 @@ import numpy as np
 from .expr import format_number
 
 if TYPE_CHECKING:
-    from .derivation import Step
     from .explanation import Explanation
+    from .steps import Step
 
 
 def title(exp: Explanation) -> str:
