@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ..engine import MLP, Gradients, Trace
+from ..engine import MLP
 from .quantities import StepQuantities
 from .sections import (
     forward_section,
@@ -47,30 +45,9 @@ class Derivation:
         self.quantities = StepQuantities.of_step(net, X, Y, lr)
         self.sections = build_sections(self.quantities)
 
-    @property
-    def net(self) -> MLP:
-        return self.quantities.net
-
-    @property
-    def trace(self) -> Trace:
-        return self.quantities.trace
-
-    @property
-    def grads(self) -> Gradients:
-        return self.quantities.grads
-
-    @property
-    def lr(self) -> float:
-        return self.quantities.lr
-
-    @property
-    def X(self) -> np.ndarray:  # noqa: N802 - the inputs' matrix, as the engine names it
-        return self.quantities.X
-
-    @property
-    def Y(self) -> np.ndarray:  # noqa: N802
-        return self.quantities.Y
-
-    @property
-    def n(self) -> int:
-        return self.quantities.n
+    def __getattr__(self, name: str) -> Any:
+        # The names the class had before the split (X, Y, n, lr, grads, trace, net...) are
+        # the view's now; kept readable for code that holds an Explanation's derivation.
+        if name == "quantities":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.quantities, name)
