@@ -65,11 +65,13 @@ class Runner:
         self.val_split = val_split
         self.template = net.copy()
         pairs = data.row_blocks(X, Y)
-        load = dask.delayed(data.load_shard, pure=True)
+        # Keys unique to this run (pure=False, hash=False): a second fit on the same data must
+        # not share keys that the first one is releasing.
+        load = dask.delayed(data.load_shard, pure=False)
         shards = [load(x, y, self.template, i, val_split, seed) for i, (x, y) in enumerate(pairs)]
         self.persisted = _should_persist(persist, X, Y, client)
         if client is not None:
-            self.template_ref = client.scatter(self.template, broadcast=True)
+            self.template_ref = client.scatter(self.template, broadcast=True, hash=False)
         else:
             self.template_ref = self.template
         if self.persisted:
