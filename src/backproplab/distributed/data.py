@@ -55,7 +55,7 @@ class Shard:
 def row_blocks(X: Any, Y: Any) -> list[tuple[Any, Any]]:
     """Pairs (X block, y block) as dask Delayed values (or plain arrays for an in-memory y)."""
     xs, x_sizes = _blocks(X, "X")
-    if is_dask_collection(Y):
+    if is_dask_collection(Y) or _delayed_list(Y):
         ys, y_sizes = _blocks(Y, "y", rows_like=x_sizes)
         if len(ys) != len(xs):
             raise InputError(
@@ -75,10 +75,17 @@ def row_blocks(X: Any, Y: Any) -> list[tuple[Any, Any]]:
     return [(x, Yarr[lo:hi]) for x, lo, hi in zip(xs, edges[:-1], edges[1:], strict=True)]
 
 
+def blocks_of(obj: Any) -> list[Any]:
+    """The row blocks of a dask array (whole rows each) or the partitions of a frame."""
+    return _blocks(obj, "X")[0]
+
+
 def _blocks(obj: Any, name: str, rows_like: list[float] | None = None) -> tuple[list, list]:
     import dask.array as da
     import dask.dataframe as dd
 
+    if _delayed_list(obj):  # blocks already split, one Delayed value per chunk
+        return list(obj), [math.nan] * len(obj)
     if isinstance(obj, dd.DataFrame | dd.Series):
         parts = list(obj.to_delayed())
         return parts, [math.nan] * len(parts)
@@ -97,6 +104,14 @@ def _blocks(obj: Any, name: str, rows_like: list[float] | None = None) -> tuple[
     raise InputError(
         f"{name} must be a dask array, frame or series, got {type(obj).__name__}"
     )
+
+
+def _delayed_list(obj: Any) -> bool:
+    if not isinstance(obj, list | tuple) or not obj or "dask" not in sys.modules:
+        return False
+    from dask.delayed import Delayed
+
+    return all(isinstance(b, Delayed) for b in obj)
 
 
 def to_numpy(block: Any) -> Array:
@@ -140,6 +155,8 @@ def estimated_bytes(X: Any, Y: Any) -> float | None:
     """The data's size in memory when dask knows it (arrays with known shapes), else None."""
     total = 0.0
     for obj in (X, Y):
+        if _delayed_list(obj):
+            return None
         try:
             nbytes = getattr(obj, "nbytes", None)
         except Exception:  # dask raises for chunks of unknown size
