@@ -160,10 +160,11 @@ def _network_inputs(part: Any, features: list[str], target: str, pre: Preprocess
     feats, tgt = pre.features, pre.target
 
     def x_block(df: Any) -> Any:
-        arr = df.to_numpy(dtype=np.float64)
+        arr = df[features].to_numpy(dtype=np.float64)
         return feats.transform(arr) if feats is not None else arr
 
-    def y_block(s: Any) -> Any:
+    def y_block(df: Any) -> Any:
+        s = df[target]
         if classes is None:
             return tgt.transform(s.to_numpy(dtype=np.float64).reshape(-1, 1))
         labels = np.searchsorted(np.asarray(classes), s.to_numpy())
@@ -171,8 +172,10 @@ def _network_inputs(part: Any, features: list[str], target: str, pre: Preprocess
 
     import dask
 
-    xs = [dask.delayed(x_block, pure=False)(p) for p in part[features].to_delayed()]
-    ys = [dask.delayed(y_block, pure=False)(p) for p in part[target].to_delayed()]
+    # X and y from the same partition object, so that their rows are the same by construction.
+    blocks = part[[*features, target]].to_delayed()
+    xs = [dask.delayed(x_block, pure=False)(p) for p in blocks]
+    ys = [dask.delayed(y_block, pure=False)(p) for p in blocks]
     return xs, ys
 
 
