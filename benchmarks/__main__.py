@@ -163,7 +163,7 @@ def _memory_line(m: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, 2 repeats (~1 min)")
-    parser.add_argument("--tasks", default="1,2,3,4", help="comma-separated task numbers")
+    parser.add_argument("--tasks", default="1,2,3,4", help="comma-separated task numbers (5: Dask)")
     parser.add_argument("--repeats", type=int, default=None, help="repetitions per contender")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.{md,json}")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc check")
@@ -175,8 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         chosen = sorted({int(t) for t in args.tasks.split(",")})
     except ValueError:
         parser.error(f"--tasks must be numbers from 1 to 4, got {args.tasks!r}")
-    if not set(chosen) <= {1, 2, 3, 4}:
-        parser.error(f"--tasks must be numbers from 1 to 4, got {args.tasks!r}")
+    if not set(chosen) <= {1, 2, 3, 4, 5}:
+        parser.error(f"--tasks must be numbers from 1 to 5, got {args.tasks!r}")
+    if 5 in chosen:  # the distributed task has its own table (rows/s, break-even)
+        from . import distributed
+
+        sizes = distributed.SIZES_QUICK if args.quick else distributed.SIZES_FULL
+        print(distributed.markdown(distributed.run(sizes, repeats=args.repeats or 5)))
+        chosen.remove(5)
+        if not chosen:
+            return 0
     return report(s, chosen, args.out, memory_check=not args.no_memory, quick=args.quick)
 
 

@@ -54,6 +54,9 @@ class Shard:
 
 def row_blocks(X: Any, Y: Any) -> list[tuple[Any, Any]]:
     """Pairs (X block, y block) as dask Delayed values (or plain arrays for an in-memory y)."""
+    frames = _frame_pair(X, Y)
+    if frames is not None:
+        return frames
     xs, x_sizes = _blocks(X, "X")
     if is_dask_collection(Y) or _delayed_list(Y):
         ys, y_sizes = _blocks(Y, "y", rows_like=x_sizes)
@@ -73,6 +76,40 @@ def row_blocks(X: Any, Y: Any) -> list[tuple[Any, Any]]:
         raise InputError(f"X has {int(sum(x_sizes))} rows but y has {Yarr.shape[0]}")
     edges = np.cumsum([0, *[int(s) for s in x_sizes]])
     return [(x, Yarr[lo:hi]) for x, lo, hi in zip(xs, edges[:-1], edges[1:], strict=True)]
+
+
+def _frame_pair(X: Any, Y: Any) -> list[tuple[Any, Any]] | None:
+    """X and y as columns of one dask frame, split by partition of that frame.
+
+    Dask may regroup the partitions of a narrow projection (one column read from Parquet
+    becomes fewer, larger partitions), so X's and y's own partitions need not match; the
+    partitions of the frame holding both always do.
+    """
+    if "dask" not in sys.modules:
+        return None
+    import dask
+    import dask.dataframe as dd
+
+    if not (isinstance(X, dd.DataFrame | dd.Series) and isinstance(Y, dd.DataFrame | dd.Series)):
+        return None
+    x_cols = list(X.columns) if isinstance(X, dd.DataFrame) else [X.name]
+    y_frame = Y.to_frame() if isinstance(Y, dd.Series) else Y
+    renamed = {c: f"__y{i}__" for i, c in enumerate(y_frame.columns)}
+    try:
+        both = X.to_frame() if isinstance(X, dd.Series) else X
+        both = both.assign(**{renamed[c]: y_frame[c] for c in y_frame.columns})
+    except Exception as exc:  # frames that dask cannot align
+        raise InputError(f"X and y cannot be aligned as one frame: {exc}") from None
+    y_cols = list(renamed.values())
+    take = dask.delayed(_columns, pure=True)
+    parts = both.to_delayed()
+    single = isinstance(Y, dd.Series)
+    return [(take(p, x_cols, False), take(p, y_cols, single)) for p in parts]
+
+
+def _columns(frame: Any, columns: list[Any], single: bool) -> Array:
+    block = frame[columns].to_numpy()
+    return block[:, 0] if single else block
 
 
 def blocks_of(obj: Any) -> list[Any]:

@@ -17,6 +17,7 @@ same parameters. If the cluster cannot recover (every retry lost), fit stops wit
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -255,13 +256,23 @@ def fit(
 
 
 def warn_if_small(rows: int, net: MLP, workers: int) -> None:
-    """Warn when the measured cost model says in-memory fit would be faster."""
-    if rows < costs.break_even_rows(net.n_parameters, workers):
-        inside = "1 worker" if workers == 1 else f"{workers} workers"
+    """Warn when the data would fit in this process's memory and the measured cost model
+    (:mod:`.costs`) says in-memory fit would be faster."""
+    bytes_needed = rows * (net.n_inputs + net.n_outputs) * np.dtype(net.dtype).itemsize
+    try:
+        import psutil
+
+        fits = bytes_needed < psutil.virtual_memory().total / 4
+    except ImportError:  # pragma: no cover - psutil comes with distributed
+        fits = True
+    cores = os.cpu_count() or 1
+    even = costs.break_even_rows(net.n_parameters, workers, cores)
+    if fits and rows < even:
+        why = (f"more workers than this machine's {cores} cores and more than {even:,.0f} rows"
+               if math.isinf(even) is False else f"more workers than this machine's {cores} cores")
         warnings.warn(
-            f"{rows} rows on {inside}: in-memory fit would be faster for this network "
-            f"({net.n_parameters} parameters); distributed training pays off above about "
-            f"{costs.break_even_rows(net.n_parameters, max(workers, 2)):,.0f} rows "
+            f"{rows:,} rows ({bytes_needed / 1e6:,.1f} MB) on {workers} worker(s): in-memory fit "
+            f"would be faster for this network; distributed training pays off with {why} "
             "(see docs/scaling.md)",
             SmallDataWarning,
             stacklevel=5,  # the caller of fit
