@@ -112,8 +112,24 @@ def train_command(
     plot: Annotated[Path | None, typer.Option(help="Write PNG figures to this directory.")] = None,
     metrics: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask: local:N or tcp://host:8786; DATA is a Parquet/CSV glob."),
+    ] = None,
 ) -> None:
     """Train an MLP; e.g. backproplab train moons --layers 2,16,16,2 --out moons.bpl."""
+    if scheduler is not None:  # data past one machine: backproplab.distributed
+        from ..distributed.command import print_summary, train_on_cluster
+
+        print_summary(train_on_cluster(
+            data, scheduler=scheduler, target=target, task=task, layers=parse_layers(layers),
+            hidden=hidden, output=output, loss=loss, epochs=epochs, lr=lr,
+            batch_size=batch_size, optimizer=optimizer, momentum=momentum,
+            weight_decay=weight_decay, schedule=schedule, seed=seed, split_seed=split_seed,
+            test_split=test_split, val_split=val_split, patience=patience,
+            standardize=standardize, out=out, quiet=quiet,
+        ), out)  # fmt: skip
+        return
     dataset = load_data(
         data, target=target, task=task, n_samples=samples, noise=noise, seed=seed
     )  # fmt: skip
