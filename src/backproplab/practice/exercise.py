@@ -104,7 +104,9 @@ class Exercise:
     def parameters_text(self) -> list[str]:
         """One line per layer: 'w1_11 = 0.15, w1_21 = ..., b1_1 = ...'."""
         lines = []
-        for layer, (W, b) in enumerate(zip(self.network.weights, self.network.biases), start=1):
+        for layer, (W, b) in enumerate(
+            zip(self.network.weights, self.network.biases, strict=True), start=1
+        ):
             parts = [
                 f"{param_name('w', layer, i + 1, j + 1)} = {W[i, j]:g}"
                 for j in range(W.shape[1])
