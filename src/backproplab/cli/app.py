@@ -34,6 +34,7 @@ from . import explain  # noqa: E402,F401
 from . import gradcheck  # noqa: E402,F401
 from . import lab  # noqa: E402,F401
 from . import predict  # noqa: E402,F401
+from . import quiz  # noqa: E402,F401
 from . import train  # noqa: E402,F401
 
 
