@@ -36,9 +36,9 @@ def network() -> bp.MLP:
 
 def run(sizes: tuple[int, ...] = SIZES_FULL, repeats: int = 5) -> dict[str, Any]:
     import dask.array as da
-    from distributed import Client, LocalCluster
 
     from backproplab.distributed.fit import Runner
+    from distributed import Client, LocalCluster
 
     net = network()
     rows: list[dict[str, Any]] = []
@@ -49,8 +49,9 @@ def run(sizes: tuple[int, ...] = SIZES_FULL, repeats: int = 5) -> dict[str, Any]
         rows.append({"rows": n, "workers": 0, "seconds": t, "rows_per_s": n / t})
     for workers in (1, 2):
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None) as cluster,  # fmt: skip
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,  # fmt: skip
             Client(cluster) as client,
         ):
             for n, (X, Y) in data.items():
@@ -61,7 +62,11 @@ def run(sizes: tuple[int, ...] = SIZES_FULL, repeats: int = 5) -> dict[str, Any]
                 params = list(net.parameters())
                 t = _median_seconds(lambda r=runner, p=params: r.sums(p), repeats)
                 rows.append({"rows": n, "workers": workers, "seconds": t, "rows_per_s": n / t})
-    return {"rows": rows, "model": fit_model(rows, net.n_parameters), "parameters": net.n_parameters}
+    return {
+        "rows": rows,
+        "model": fit_model(rows, net.n_parameters),
+        "parameters": net.n_parameters,
+    }
 
 
 def fit_model(rows: list[dict[str, Any]], parameters: int) -> dict[str, float]:

@@ -34,7 +34,9 @@ def network() -> bp.MLP:
 
 
 def max_diff(a: bp.MLP, b: bp.MLP) -> float:
-    return max(float(np.abs(p - q).max()) for p, q in zip(a.parameters(), b.parameters()))
+    return max(
+        float(np.abs(p - q).max()) for p, q in zip(a.parameters(), b.parameters(), strict=True)
+    )
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS)

@@ -27,7 +27,9 @@ def connect(scheduler: str, *, memory_limit: str | None = None) -> Iterator[Any]
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover
-        raise InputError("--scheduler needs the 'dask' extra: pip install 'backproplab[dask]'")
+        raise InputError(
+            "--scheduler needs the 'dask' extra: pip install 'backproplab[dask]'"
+        ) from None
     text = str(scheduler).strip()
     if text.startswith("local"):
         _, _, count = text.partition(":")

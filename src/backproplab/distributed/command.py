@@ -67,7 +67,8 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
                      optimizer: str, momentum: float | None, weight_decay: float,
                      schedule: str | None, seed: int, split_seed: int | None,
                      test_split: float, val_split: float, patience: int | None,
-                     standardize: bool, out: Path | None, quiet: bool) -> dict[str, Any]:  # fmt: skip
+                     standardize: bool, out: Path | None,
+                     quiet: bool) -> dict[str, Any]:  # fmt: skip
     """Run the pipeline on the cluster; returns the summary (printed by the caller)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -94,8 +95,10 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
             local = column.map_partitions(lambda s: s.drop_duplicates())
             values = np.unique(client.compute(local).result().to_numpy())
             whole = numeric and np.all(values == np.round(values))
-            if task == "classification" or not numeric or (
-                whole and len(values) <= MAX_AUTO_CLASSES
+            if (
+                task == "classification"
+                or not numeric
+                or (whole and len(values) <= MAX_AUTO_CLASSES)
             ):
                 classes = sorted(values.tolist())
         if classes is not None and len(classes) < 2:
@@ -177,7 +180,6 @@ def _network_inputs(part: Any, features: list[str], target: str, pre: Preprocess
     xs = [dask.delayed(x_block, pure=False)(p) for p in blocks]
     ys = [dask.delayed(y_block, pure=False)(p) for p in blocks]
     return xs, ys
-
 
 
 def print_summary(summary: dict[str, Any], out: Path | None) -> None:

@@ -138,9 +138,7 @@ def _blocks(obj: Any, name: str, rows_like: list[float] | None = None) -> tuple[
             sizes = list(rows_like)
         delayed = obj.to_delayed()
         return list(delayed[:, 0] if obj.ndim == 2 else delayed), sizes
-    raise InputError(
-        f"{name} must be a dask array, frame or series, got {type(obj).__name__}"
-    )
+    raise InputError(f"{name} must be a dask array, frame or series, got {type(obj).__name__}")
 
 
 def _delayed_list(obj: Any) -> bool:

@@ -268,8 +268,11 @@ def warn_if_small(rows: int, net: MLP, workers: int) -> None:
     cores = os.cpu_count() or 1
     even = costs.break_even_rows(net.n_parameters, workers, cores)
     if fits and rows < even:
-        why = (f"more workers than this machine's {cores} cores and more than {even:,.0f} rows"
-               if math.isinf(even) is False else f"more workers than this machine's {cores} cores")
+        why = (
+            f"more workers than this machine's {cores} cores and more than {even:,.0f} rows"
+            if math.isinf(even) is False
+            else f"more workers than this machine's {cores} cores"
+        )
         warnings.warn(
             f"{rows:,} rows ({bytes_needed / 1e6:,.1f} MB) on {workers} worker(s): in-memory fit "
             f"would be faster for this network; distributed training pays off with {why} "
@@ -346,8 +349,10 @@ class _Loop:
 
     def _finish(self) -> History:
         h = self.history
-        if self.best is not None and self.best_epoch is not None and (
-            h.stop_reason == "early_stopping"
+        if (
+            self.best is not None
+            and self.best_epoch is not None
+            and (h.stop_reason == "early_stopping")
         ):
             for p, keep in zip(self.params, self.best, strict=True):
                 np.copyto(p, keep)
