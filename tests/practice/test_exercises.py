@@ -176,3 +176,14 @@ def test_batch_and_levels_shape():
 def test_bad_input_is_one_clear_error(call):
     with pytest.raises(InputError):
         call()
+
+
+def test_the_practice_page_lists_every_mistake_with_an_example():
+    from pathlib import Path
+
+    from backproplab.practice import MISTAKES
+
+    page = (Path(__file__).parents[2] / "docs" / "practice.md").read_text()
+    for mistake in MISTAKES:
+        section = page.split(f"## `{mistake}`", 1)[1].split("\n## ", 1)[0]
+        assert "*Example*" in section and f"diagnosed as `{mistake}`" in section
