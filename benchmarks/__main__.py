@@ -34,6 +34,8 @@ from .harness import (
 
 RESULTS = Path(__file__).with_name("results")
 ALL_TASKS = (1, 2, 3, 4, 5, 6, 7)
+#: The Dask task (issue 13): run on request, with its own table.
+DASK_TASK = 8
 #: Issues 6's and 9's targets: (task, peer) -> the least backproplab/peer speed ratio.
 TARGETS = {
     (1, "PyTorch"): 40.0,
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, fewer repeats (a few minutes)")  # fmt: skip
     parser.add_argument("--tasks", default=",".join(map(str, ALL_TASKS)),
-                        help="comma-separated task numbers (default: all)")  # fmt: skip
+                        help="comma-separated task numbers (default: all; 8: Dask)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=None, help="repetitions per contender")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.{md,json}")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc check")
@@ -295,13 +297,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats is not None:
         s = tasks.replace(s, repeats=args.repeats, wide_repeats=args.repeats,
                           process_repeats=args.repeats)  # fmt: skip
-    wrong = f"--tasks must be numbers from 1 to {max(ALL_TASKS)}, got {args.tasks!r}"
+    wrong = f"--tasks must be numbers from 1 to {DASK_TASK}, got {args.tasks!r}"
     try:
         chosen = sorted({int(t) for t in args.tasks.split(",")})
     except ValueError:
         parser.error(wrong)
-    if not set(chosen) <= set(ALL_TASKS):
+    if not set(chosen) <= {*ALL_TASKS, DASK_TASK}:
         parser.error(wrong)
+    if DASK_TASK in chosen:  # the distributed task has its own table (rows/s, break-even)
+        from . import distributed
+
+        sizes = distributed.SIZES_QUICK if args.quick else distributed.SIZES_FULL
+        print(distributed.markdown(distributed.run(sizes, repeats=args.repeats or 5)))
+        chosen.remove(DASK_TASK)
+        if not chosen:
+            return 0
     return report(s, chosen, args.out, memory_check=not args.no_memory, quick=args.quick)
 
 

@@ -53,6 +53,7 @@ def test_an_interrupted_and_resumed_run_ends_bit_identical(path, kw) -> None:
     assert h_part.stop_reason == "callback" and h_part.state.epoch == 11
     resumed = h_part.state if path == "numpy" else _round_trip(h_part.state)
     h_rest = part.fit(X, y, settings.replace(resume=resumed))
+    assert h_rest.stop_reason == h_whole.stop_reason  # not the interrupted run's "callback"
     for a, b in zip(whole.parameters(), part.parameters(), strict=True):
         assert a.tobytes() == b.tobytes()
     assert h_rest.epochs == h_whole.epochs and h_rest.loss == h_whole.loss

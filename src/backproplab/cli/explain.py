@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,7 @@ from ..engine import MLP, SLIDES_INPUT, SLIDES_TARGET
 from ..engine.errors import InputError
 from ..explain import explain as explain_step
 from ..explain.weights_file import network_from_weights, read_weights_spec
+from ..outputs import check_outputs
 from .app import app, fail
 
 FORMATS = ("text", "markdown", "latex", "html", "json")
@@ -33,13 +34,9 @@ def _numbers(text: str, option: str) -> list[float]:
 
 
 def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise InputError(
-            f"--layers must be comma-separated integers such as 2,3,3,1, got {text!r}"
-        ) from None
-    return sizes
+    from .train import parse_layers
+
+    return parse_layers(text) or []
 
 
 def _network(
@@ -50,7 +47,8 @@ def _network(
     output: str | None,
     loss: str | None,
     seed: int,
-) -> MLP:
+) -> Any:
+    """An MLP, or for --model the whole ModelFile (its preprocessing applies too)."""
     chosen = [
         name for name, v in (("--weights", weights), ("--model", model), ("--layers", layers)) if v
     ]
@@ -61,9 +59,9 @@ def _network(
     if weights:
         return network_from_weights(read_weights_spec(weights))
     if model is not None:
-        from ..io import load_model
+        from ..io import load_model_file
 
-        return load_model(model)
+        return load_model_file(model)
     if layers:
         return MLP(_sizes(layers), hidden=hidden, output=output, loss=loss or "mse", seed=seed)
     if hidden or output or loss:
@@ -83,7 +81,16 @@ def _inputs(net: MLP, xs: list[str] | None) -> list[list[float]]:
     return [list(SLIDES_INPUT)]
 
 
-def _targets(net: MLP, ys: list[str] | None, n: int) -> list:
+def _targets(net: MLP, ys: list[str] | None, n: int, classes: list[Any] | None = None) -> list:
+    if ys and classes:
+        names = [str(c) for c in classes]
+        if all(y.strip() in names for y in ys):
+            labels = [names.index(y.strip()) for y in ys]
+            if net.n_outputs == 1:
+                return [[float(k)] for k in labels]
+            if net.loss_name == "cross_entropy":
+                return labels
+            return [[1.0 if j == k else 0.0 for j in range(net.n_outputs)] for k in labels]
     if not ys:
         if net.n_outputs != 1 or n != 1:
             raise InputError("give the target(s) with --y (one per --x)")
@@ -112,6 +119,26 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _weights_path(weights: str | None) -> Path | None:
+    if weights is None or weights.strip().startswith("{"):
+        return None
+    return Path(weights)
+
+
+def _preprocessed(pre: Any, X: list, Y: list, classes: list[Any] | None) -> tuple[list, list]:
+    """--x (and a regression --y) in the model's raw units -> what the network sees."""
+    notes = []
+    if pre.features is not None:
+        X = pre.transform_X(X).tolist()
+        notes.append("--x standardised with the model's feature means and scales")
+    if pre.target is not None and classes is None:
+        Y = pre.transform_y(Y).reshape(len(Y), -1).tolist()
+        notes.append("--y standardised with the model's target mean and scale")
+    if notes:
+        typer.echo(f"note: {'; '.join(notes)} (the network sees these numbers)", err=True)
+    return X, Y
 
 
 @app.command()
@@ -185,18 +212,25 @@ def explain(
     ] = False,
 ) -> None:
     """Explain one training step: each partial derivative, its formula, its numbers."""
+    pre = None
     if fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     try:
+        check_outputs([("--out", out)], inputs=[model, _weights_path(weights)])
         net = _network(weights, model, layers, hidden, output, loss, seed)
+        classes = None
+        if not isinstance(net, MLP):  # a model file: its preprocessing applies to --x, --y
+            net, pre, classes = net.net, net.preprocessing, net.classes
         X = _inputs(net, x)
-        Y = _targets(net, y, len(X))
         for k, row in enumerate(X, start=1):
             if len(row) != net.n_inputs:
                 raise InputError(
                     f"--x number {k} has {len(row)} values but the network has "
                     f"{net.n_inputs} inputs"
                 )
+        Y = _targets(net, y, len(X), classes)
+        if model is not None and pre is not None:
+            X, Y = _preprocessed(pre, X, Y, classes)
         exp = explain_step(net, X, Y, lr, param=param, neuron=neuron, slides_labels=slides_labels)
         text = exp.render(fmt)
         if out is not None:

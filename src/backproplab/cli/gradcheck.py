@@ -1,12 +1,14 @@
 """``backproplab gradcheck``: backpropagation against central differences, on real data.
 
-With no arguments: the slides' network (its documented weights) on XOR. With a data set or
-CSV: a network shaped by ``--layers`` (or the model file given with ``--model``) on a few of
-its rows. Prints the engine's report; exit code 1 if an error exceeds ``--tol``.
+With no arguments, or ``xor`` without ``--layers``: the slides' network (its documented
+weights) on XOR. With a data set or CSV: a network shaped by ``--layers`` (or the model file
+given with ``--model``) on a few of its rows. Prints the engine's report; exit code 1 if an
+array's relative error exceeds ``--tol`` and its absolute error exceeds ``--atol``.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
+from ..engine.gradcheck import DEFAULT_ATOL
 from ..engine.gradcheck import gradcheck as run_gradcheck
 from ..engine.network import MLP
 from ..io import load_model_file
@@ -26,6 +29,7 @@ from .train import parse_layers
 
 @app.command()
 def gradcheck(
+    ctx: typer.Context,
     data: Annotated[
         str | None, typer.Argument(help="A data set or CSV (default: XOR, the slides' net).")
     ] = None,
@@ -35,14 +39,24 @@ def gradcheck(
     loss: Annotated[str | None, typer.Option(help="mse, bce or cross_entropy.")] = None,
     target: Annotated[str | None, typer.Option(help="CSV: the target column.")] = None,
     samples: Annotated[int, typer.Option(min=1, help="Rows to check on.")] = 16,
-    seed: Annotated[int, typer.Option(help="Seed of the weights and the rows.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the weights and the rows.")] = 0,
     eps: Annotated[float, typer.Option(help="Step h of the central differences.")] = 1e-6,
     tol: Annotated[float, typer.Option(help="Largest relative error that passes.")] = 1e-6,
+    atol: Annotated[
+        float, typer.Option(help="Absolute error that passes whatever the relative one.")
+    ] = DEFAULT_ATOL,
 ) -> None:
     """Compare backprop's gradients with central differences, array by array."""
     if not (0 < eps < 1):
         raise fail(f"--eps must lie in (0, 1), got {eps}")
-    if data is None:
+    if not (math.isfinite(tol) and tol > 0) or not (math.isfinite(atol) and atol >= 0):
+        raise fail("--tol must be a positive number and --atol a number >= 0")
+    slides_xor = data is not None and data.lower() == "xor" and layers is None and model is None
+    if slides_xor and (
+        loss is not None or ctx.get_parameter_source("hidden").name == "COMMANDLINE"
+    ):
+        raise fail("--hidden and --loss need --layers (gradcheck xor checks the slides' network)")
+    if data is None or slides_xor:
         if model is not None:
             raise fail("--model needs a DATA argument to check on")
         xor = load_dataset("xor")
@@ -73,10 +87,11 @@ def gradcheck(
     console = Console()
     console.print(f"gradcheck: {what}, h = {eps:g}")
     console.print(str(report), highlight=False)
-    ok = report.passed(tol)
+    ok = report.passed(tol, atol)
     verdict = "PASSED" if ok else "FAILED"
     console.print(
-        f"{verdict}: largest relative error {report.max_rel_error:.3e} (tolerance {tol:g})"
+        f"{verdict}: largest relative error {report.max_rel_error:.3e} (tolerance {tol:g}), "
+        f"largest absolute error {report.max_abs_error:.3e} (floor {atol:g})"
     )
     if not ok:
         raise typer.Exit(1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,12 +14,15 @@ from rich.table import Table
 
 from ..engine.errors import InputError
 from ..io import ModelFile, atomic_write_text, load_model_file
+from ..outputs import check_outputs, save_with_fallback
 from ..train.csv import encode_with_classes, load_features_csv
 from ..train.datasets import ALIASES, DATASET_NAMES, load_dataset
 from ..train.pipeline import class_probabilities, metrics, predict_classes
 from ..train.preprocessing import Preprocessing
 from ..train.splits import split_indices
 from .app import app, fail
+from .messages import json_text, make_warner
+from .run_safety import file_sha256
 
 
 def _is_builtin(name: str) -> bool:
@@ -77,6 +79,7 @@ def predict(
     out: Annotated[Path | None, typer.Option(help="Write the predictions CSV here.")] = None,
 ) -> None:
     """Predict each row of a CSV: the class (and class probabilities) or the value."""
+    check_outputs([("--out", out)], inputs=[model, None if _is_builtin(data) else Path(data)])
     mf = load_model_file(model)
     X_raw, _ = _features(mf, data)
     pre = mf.preprocessing or Preprocessing()
@@ -102,10 +105,13 @@ def predict(
     if out is None:
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        if not out.parent.is_dir():
-            raise fail(f"--out {out}: the directory {out.parent} does not exist")
-        atomic_write_text(out, buffer.getvalue())
-        Console(stderr=True).print(f"wrote {X.shape[0]} predictions to {out}")
+        warn = make_warner()
+        written = save_with_fallback(
+            lambda p: atomic_write_text(p, buffer.getvalue()), out, "predictions", warn
+        )
+        Console(stderr=True).print(f"wrote {X.shape[0]} predictions to {written}")
+        if written != out:
+            raise typer.Exit(1)
 
 
 @app.command()
@@ -118,6 +124,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure a saved model on labelled data: loss and accuracy, or R² and RMSE."""
+    labels: Any = None
     if split not in ("all", "train", "test"):
         raise fail(f"--split must be all, train or test, got {split!r}")
     mf = load_model_file(model)
@@ -125,12 +132,14 @@ def evaluate(
     X_raw, target_cells = _features(mf, data)
     if target_cells is None:
         raise fail(f"{data}: no target column {pre.target_name!r} to evaluate against")
-    rows = _split_rows(mf, data, split, len(target_cells))
+    if mf.classes is not None:
+        labels = encode_with_classes(target_cells, [str(c) for c in mf.classes], data)
+    rows = _split_rows(mf, data, split, len(target_cells), labels if mf.classes else None)
     X_raw = X_raw[rows]
     target_cells = [target_cells[k] for k in rows]
     if mf.classes is not None:
         task = "classification"
-        y = encode_with_classes(target_cells, [str(c) for c in mf.classes], data)
+        y = labels[rows]
         if mf.net.n_outputs == 1:
             targets: Any = y.astype(np.float64).reshape(-1, 1)
         elif mf.net.loss_name == "cross_entropy":
@@ -149,7 +158,7 @@ def evaluate(
     result = metrics(mf.net, pre, task, X_raw, y, net_targets=targets)
     result["n"] = int(len(y))
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(json_text(result))
         return
     table = Table(title=f"{model.name} on {data} ({split})")
     table.add_column("metric", style="bold")
@@ -159,19 +168,33 @@ def evaluate(
     Console().print(table)
 
 
-def _split_rows(mf: ModelFile, data: str, split: str, n: int) -> np.ndarray:
+def _same_data(settings: dict[str, Any], data: str) -> bool:
+    """Is ``data`` what the model was trained on? (A CSV: the same bytes, by SHA-256.)"""
+    source = str(settings.get("source", ""))
+    if _is_builtin(data):
+        return source.lower() == data.lower()
+    recorded = settings.get("source_sha256")
+    if recorded:
+        return file_sha256(Path(data)) == recorded
+    return Path(source).resolve() == Path(data).resolve()
+
+
+def _split_rows(
+    mf: ModelFile, data: str, split: str, n: int, labels: np.ndarray | None
+) -> np.ndarray:
     """All rows, or the training/test rows of the split the model was trained with."""
     if split == "all":
         return np.arange(n)
     settings = _settings(mf)
-    if not _is_builtin(data) or str(settings.get("source", "")).lower() != data.lower():
+    if "test_split" not in settings or not _same_data(settings, data):
         raise InputError(
-            "--split train/test needs the built-in data set the model was trained on "
-            f"(this model: {settings.get('source', 'unknown')!r})"
+            f"--split {split} needs the data the model was trained on "
+            f"(this model: {settings.get('source', 'unknown')!r}; a CSV must be unchanged)"
         )
-    ds = _builtin_dataset(mf, data)
-    stratify = ds.y if ds.is_classification else None
-    train_rows, test_rows = split_indices(
-        n, settings["test_split"], seed=settings["split_seed"], stratify=stratify
-    )
+    if _is_builtin(data):
+        ds = _builtin_dataset(mf, data)
+        labels = ds.y if ds.is_classification else None
+    seed = settings.get("split_seed")
+    seed = settings.get("seed", 0) if seed is None else seed
+    train_rows, test_rows = split_indices(n, settings["test_split"], seed=seed, stratify=labels)
     return train_rows if split == "train" else test_rows

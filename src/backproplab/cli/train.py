@@ -6,11 +6,12 @@ the summary table goes to stdout. All the work is done by ``train.pipeline`` and
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,12 +23,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..engine.errors import InputError
+from ..engine.errors import DivergenceError, InputError
 from ..engine.fit import Callback
 from ..engine.network import MLP
-from ..io import atomic_write_text, save_model
+from ..io import ModelFile, atomic_write_text, load_model_file
+from ..limits import check_network
+from ..outputs import check_outputs, save_with_fallback
 from ..train.pipeline import TrainResult, load_data, train
 from .app import app, fail
+from .messages import check_run_options, cli_words, is_builtin, json_text, make_warner
+from .run_safety import InterruptCallback, RunSaver, file_sha256
 
 
 class ProgressCallback(Callback):
@@ -49,24 +54,49 @@ class ProgressCallback(Callback):
         self.progress.update(self.task, completed=epoch, metrics=shown)
 
 
-def parse_layers(text: str | None) -> list[int] | None:
-    """'2,16,16,2' -> [2, 16, 16, 2]."""
+def parse_layers(text: str | None, option: str = "--layers") -> list[int] | None:
+    """'2,16,16,2' -> [2, 16, 16, 2]; strict: '4,,3', '4,3,' and '4,-3' are errors."""
     if text is None:
         return None
-    try:
-        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
+    parts = text.replace(" ", "").split(",")
+    if any(p == "" for p in parts):
         raise InputError(
-            f"--layers must be sizes separated by commas, e.g. 2,16,2; got {text!r}"
-        ) from None
+            f"{option} must be sizes separated by single commas, e.g. 2,16,2; got {text!r} "
+            "(an empty size)"
+        )
+    if not all(p.isdigit() for p in parts):
+        bad = next(p for p in parts if not p.isdigit())
+        raise InputError(
+            f"{option} must be positive whole numbers separated by commas, e.g. 2,16,2; "
+            f"{bad!r} in {text!r} is not one"
+        )
+    sizes = [int(p) for p in parts]
     if len(sizes) < 2 or min(sizes) < 1:
-        raise InputError(f"--layers needs at least two positive sizes, e.g. 2,16,2; got {text!r}")
-    return sizes
+        raise InputError(f"{option} needs at least two positive sizes, e.g. 2,16,2; got {text!r}")
+    return check_network(sizes, option)
+
+
+#: Options that a resumed run takes from the model file (giving them is a mistake).
+RUN_OPTIONS = (
+    "layers", "hidden", "output", "loss", "epochs", "lr", "batch_size", "optimizer",
+    "momentum", "weight_decay", "schedule", "seed", "split_seed", "test_split", "val_split",
+    "patience", "target", "task", "samples", "noise", "standardize",
+)  # fmt: skip
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 @app.command("train")
 def train_command(
-    data: Annotated[str, typer.Argument(help="A built-in data set (moons, digits, ...) or a CSV.")],
+    ctx: typer.Context,
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="A built-in data set (moons, digits, ...) or a CSV (not with --resume)."
+        ),
+    ] = None,
     layers: Annotated[
         str | None, typer.Option(help="Layer sizes, input first, e.g. 2,16,16,2.")
     ] = None,
@@ -88,9 +118,9 @@ def train_command(
     schedule: Annotated[
         str | None, typer.Option(help="constant, step, exponential, cosine, inverse_time.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the weights and the batch order.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the weights and the batch order.")] = 0,
     split_seed: Annotated[
-        int | None, typer.Option(help="Seed of the test split (default: --seed).")
+        int | None, typer.Option(min=0, help="Seed of the test split (default: --seed).")
     ] = None,
     test_split: Annotated[float, typer.Option(help="Fraction held out for testing.")] = 0.2,
     val_split: Annotated[
@@ -111,17 +141,84 @@ def train_command(
     out: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write PNG figures to this directory.")] = None,
     metrics: Annotated[Path | None, typer.Option(help="Write the metrics as JSON here.")] = None,
+    checkpoint_every: Annotated[
+        int | None,
+        typer.Option(min=1, help="Save the model (resumable) to --out every N epochs."),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue the interrupted run saved in this model file."),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask: local:N or tcp://host:8786; DATA is a Parquet/CSV glob."),
+    ] = None,
 ) -> None:
-    """Train an MLP; e.g. backproplab train moons --layers 2,16,16,2 --out moons.bpl."""
-    dataset = load_data(
-        data, target=target, task=task, n_samples=samples, noise=noise, seed=seed
-    )  # fmt: skip
-    if plot is not None and plot.exists() and not plot.is_dir():
-        raise fail(f"--plot {plot} exists and is not a directory")
-    if out is not None and not out.parent.is_dir():
-        raise fail(f"--out {out}: the directory {out.parent} does not exist")
+    """Train an MLP; e.g. backproplab train moons --layers 2,16,16,2 --out moons.bpl.
+
+    Ctrl-C (or SIGTERM) stops at the end of the current epoch and saves the model so far
+    to --out, resumable with --resume; --checkpoint-every N saves it as training goes.
+    With --scheduler, DATA is a Parquet/CSV glob trained on a Dask cluster.
+    """
+    if scheduler is not None:  # data past one machine: backproplab.distributed
+        from ..distributed.command import print_summary, train_on_cluster
+
+        if data is None:
+            raise fail("--scheduler needs the data to train on (a Parquet or CSV glob)")
+        print_summary(train_on_cluster(
+            data, scheduler=scheduler, target=target, task=task, layers=parse_layers(layers),
+            hidden=hidden, output=output, loss=loss, epochs=epochs, lr=lr,
+            batch_size=batch_size, optimizer=optimizer, momentum=momentum,
+            weight_decay=weight_decay, schedule=schedule, seed=seed, split_seed=split_seed,
+            test_split=test_split, val_split=val_split, patience=patience,
+            standardize=standardize, out=out, quiet=quiet,
+        ), out)  # fmt: skip
+        return
     err = Console(stderr=True)
+    warn = make_warner()
+    given = {
+        name for name in RUN_OPTIONS
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    }  # fmt: skip
+    resumed = None
+    if resume is not None:
+        resumed = _load_resumable(resume)
+        settings = resumed.extra["settings"]
+        source = str(settings["source"])
+        if data is not None and data != source:
+            raise fail(f"--resume {resume} was trained on {source!r}, not on {data!r}")
+        for name in sorted(given):
+            warn(f"{_option(name)} is ignored with --resume (the run keeps its own settings)")
+        run = {k: settings.get(k) for k in RUN_OPTIONS if k in settings}
+        run["layers"] = resumed.net.layer_sizes
+        data = source
+        if out is None:
+            out = resume
+    else:
+        if data is None:
+            raise fail("give the data to train on (a data set name or a CSV), or --resume MODEL")
+        run = {
+            "layers": parse_layers(layers), "hidden": hidden, "output": output, "loss": loss,
+            "epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer,
+            "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule,
+            "seed": seed, "split_seed": split_seed, "test_split": test_split,
+            "val_split": val_split, "patience": patience, "target": target, "task": task,
+            "samples": samples, "noise": noise, "standardize": standardize,
+        }  # fmt: skip
+        check_run_options(run, warn)
+    if checkpoint_every is not None and out is None:
+        raise fail("--checkpoint-every needs --out (the file the checkpoints are written to)")
+    data_path = Path(data) if not is_builtin(data) else None
+    check_outputs(
+        [("--out", out), ("--metrics", metrics)],
+        inputs=[data_path, resume],
+        directories=[("--plot", plot)],
+        allow_same=[resume] if resume is not None and out == resume else [],
+    )
+    dataset = load_data(data, target=run.get("target"), task=run.get("task") or "auto",
+                        n_samples=run.get("samples"), noise=run.get("noise"),
+                        seed=int(run.get("seed") or 0))  # fmt: skip
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -133,42 +230,87 @@ def train_command(
         console=err,
         disable=quiet,
     )
-    with progress:
-        result = train(
-            dataset,
-            layers=parse_layers(layers),
-            hidden=hidden,
-            output=output,
-            loss=loss,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            schedule=schedule,
-            seed=seed,
-            split_seed=split_seed,
-            test_split=test_split,
-            val_split=val_split,
-            patience=patience,
-            standardize=standardize,
-            callbacks=[ProgressCallback(progress)],
-        )
-    summary = _summary(result)
-    extra = {
-        "settings": {**result.settings, "samples": samples, "noise": noise, "source": data},
-        "metrics": summary,
+    settings_out = {
+        **{k: v for k, v in run.items() if k != "layers"},
+        "source": data,
     }
-    if out is not None:
-        save_model(
-            result.net, out, preprocessing=result.prepared.preprocessing,
-            classes=result.classes, extra=extra,
-        )  # fmt: skip
-    figures = _figures(result, plot) if plot is not None else []
+    if data_path is not None:
+        settings_out["source_sha256"] = file_sha256(data_path)
+    interrupt = InterruptCallback(
+        lambda: err.print("stopping at the end of this epoch..."),
+        on_begin=None if quiet else lambda: err.print(
+            "training (Ctrl-C stops at the end of the current epoch and saves the model)"
+        ),
+    )  # fmt: skip
+    saver = RunSaver(dataset_name=dataset.name, out=out, warn=warn)
+    fit_options: dict[str, Any] = {}
+    if resumed is not None:
+        fit_options["resume"] = resumed.training_state
+    if checkpoint_every is not None:
+        fit_options["checkpoint_every"] = checkpoint_every
+        fit_options["on_checkpoint"] = saver.checkpoint
+    try:
+        with progress, interrupt.installed():
+            result = train(
+                dataset,
+                layers=run["layers"],
+                hidden=run.get("hidden") or "tanh",
+                output=run.get("output"),
+                loss=run.get("loss"),
+                epochs=int(run["epochs"]),
+                lr=run.get("lr"),
+                batch_size=run.get("batch_size"),
+                optimizer=run.get("optimizer") or "sgd",
+                momentum=run.get("momentum"),
+                weight_decay=float(run.get("weight_decay") or 0.0),
+                schedule=run.get("schedule"),
+                seed=int(run.get("seed") or 0),
+                split_seed=run.get("split_seed"),
+                test_split=float(run["test_split"]),
+                val_split=float(run.get("val_split") or 0.0),
+                patience=run.get("patience"),
+                standardize=bool(run.get("standardize", True)),
+                callbacks=[ProgressCallback(progress), interrupt, saver],
+                net=None if resumed is None else resumed.net,
+                fit_options=fit_options,
+                on_prepared=lambda prepared, net: saver.prepared(prepared, net, settings_out),
+            )
+    except DivergenceError as exc:
+        raise fail(saver.diverged(exc, settings_out)) from None
+    except InputError as exc:
+        raise fail(cli_words(str(exc))) from None
+    summary = _summary(result)
+    interrupted = interrupt.fired and result.history.stop_reason == "callback"
+    state_name = "interrupted" if interrupted else result.history.stop_reason
+    extra = {"settings": {**settings_out, **result.settings}, "metrics": summary}
+    saved = saver.save_final(result, extra, state_name, rescue=interrupted)
+    figures = _figures(result, plot, warn) if plot is not None else []
     if metrics is not None:
-        atomic_write_text(metrics, json.dumps(summary, indent=2) + "\n")
-    _print_summary(result, summary, out, figures)
+        save_with_fallback(
+            lambda p: atomic_write_text(p, json_text(summary, indent=2) + "\n"),
+            metrics, "metrics", warn,
+        )  # fmt: skip
+    _print_summary(result, summary, saved, figures)
+    if interrupted:
+        last = result.history.epochs[-1] if result.history.epochs else 0
+        where = f"saved {saved} (resume with --resume {saved})" if saved else "nothing saved"
+        typer.echo(f"interrupted at epoch {last} of {run['epochs']}; {where}", err=True)
+        raise typer.Exit(130)
+    if saver.rescued:
+        raise typer.Exit(1)
+
+
+def _load_resumable(path: Path) -> ModelFile:
+    mf = load_model_file(path, training_state=True)
+    if not isinstance(mf.extra.get("settings"), dict) or "source" not in mf.extra["settings"]:
+        raise fail(f"--resume {path}: the model file does not record how it was trained")
+    state = mf.status.get("state")
+    if state not in ("interrupted", "checkpoint"):
+        raise fail(f"--resume {path}: this run ended ({state}); only an interrupted run or a "
+                   "checkpoint can be resumed")  # fmt: skip
+    if mf.training_state_parts is None:
+        raise fail(f"--resume {path}: the model file holds no training state")
+    return mf
 
 
 def _summary(result: TrainResult) -> dict[str, Any]:
@@ -195,18 +337,30 @@ def _summary(result: TrainResult) -> dict[str, Any]:
     return out
 
 
-def _figures(result: TrainResult, directory: Path) -> list[Path]:
+def _figures(result: TrainResult, directory: Path, warn: Callable[[str], None]) -> list[Path]:
     from ..plots import plot_decision_boundary, plot_loss
 
-    directory.mkdir(parents=True, exist_ok=True)
     ds = result.prepared.dataset
-    paths = [plot_loss(result.history, directory / "loss.png", title=f"{ds.name}: loss per epoch")]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        warn(f"--plot {directory}: cannot create the directory ({exc.strerror}); no figures")
+        return []
+    paths = [
+        save_with_fallback(
+            lambda p: plot_loss(result.history, p, title=f"{ds.name}: loss per epoch"),
+            directory / "loss.png", "loss figure", warn,
+        )
+    ]  # fmt: skip
     if ds.n_features == 2 and ds.is_classification:
         paths.append(
-            plot_decision_boundary(
-                result.net, ds.X, ds.y, directory / "decision_boundary.png",
-                transform=result.prepared.preprocessing.transform_X,
-                class_names=ds.class_names, title=f"{ds.name}: decision boundary",
+            save_with_fallback(
+                lambda p: plot_decision_boundary(
+                    result.net, ds.X, ds.y, p,
+                    transform=result.prepared.preprocessing.transform_X,
+                    class_names=ds.class_names, title=f"{ds.name}: decision boundary",
+                ),
+                directory / "decision_boundary.png", "decision-boundary figure", warn,
             )
         )  # fmt: skip
     return paths

@@ -361,6 +361,7 @@ class _Loop:
                 np.copyto(keep, saved)
         saved = state.history
         self.history = History.from_dict(saved if isinstance(saved, dict) else saved.to_dict())
+        self.history.stop_reason = "completed"  # this call decides how the run ends
 
     def state(self, epoch: int) -> TrainingState:
         buffers = {

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..engine import MLP
 from ..engine.errors import InputError
+from ..limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_input_file, json_depth
 
 KEYS = ("weights", "biases", "activations", "loss")
 
@@ -30,19 +31,24 @@ def read_weights_spec(spec: str) -> dict[str, Any]:
     source = "--weights"
     if not text.startswith("{"):
         path = Path(spec)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"--weights: no such file {spec!r} (give a JSON file or inline JSON)")
+        check_input_file(path, "--weights JSON file", MAX_JSON_BYTES)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"--weights: cannot read {spec!r}: {exc}") from None
         source = f"--weights file {spec!r}"
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"{source}: JSON nested deeper than {MAX_JSON_DEPTH} levels (the limit)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{source} is not usable JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(f'{source} must be a JSON object {{"weights": [...], "biases": [...]}}')
     unknown = sorted(set(data) - set(KEYS))

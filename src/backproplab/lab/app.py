@@ -1,8 +1,11 @@
 """The FastAPI application: the page, its static files, the API and its error answers.
 
 Every error leaves as JSON ``{"error": "<one line>", "code": "<kind>"}`` with a 4xx status:
-400 malformed request, 404 unknown session/route/parameter, 409 not possible in the
-session's current phase, 413 body too large, 422 a value out of range or of the wrong type.
+400 malformed request (or a foreign Host header), 404 unknown session/route/parameter, 405
+wrong method, 408 a body that stalls, 409 not possible in the session's current phase, 413
+body too large (counted as received, chunked too), 415 not JSON, 422 a value out of range
+or of the wrong type, 431 request headers too large. Each is documented in the OpenAPI
+schema (``/api/openapi.json``).
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..engine.errors import BackpropLabError, DivergenceError
 from .explain_view import UnknownParameter
+from .guards import BODY_IDLE_TIMEOUT, BodyLimit, HeaderLimit, HostCheck
 from .models import MAX_BODY_BYTES
 from .routes import router
 from .session import LabConflict
@@ -60,6 +63,14 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     """One line naming the field and what is wrong with it (400 for unreadable JSON)."""
     errors = exc.errors()
     for err in errors:
+        if tuple(err.get("loc", ()))[:2] == ("header", "X-Lab-Session"):
+            if err.get("type") == "missing":
+                return (
+                    400,
+                    "missing header X-Lab-Session: each browser tab sends its own session id",
+                )
+            return 400, "header X-Lab-Session must be 8 to 64 letters, digits, '-' or '_'"
+    for err in errors:
         if err.get("type") == "json_invalid":
             reason = (err.get("ctx") or {}).get("error", "not valid JSON")
             return 400, f"malformed JSON in the request body: {reason}"
@@ -80,13 +91,17 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 def create_app(
-    store: SessionStore | None = None, allowed_hosts: list[str] | tuple[str, ...] | None = None
+    store: SessionStore | None = None,
+    allowed_hosts: list[str] | tuple[str, ...] | None = None,
+    *,
+    body_idle_timeout: float = BODY_IDLE_TIMEOUT,
 ) -> FastAPI:
     """The lab as an ASGI application.
 
-    ``store`` lets a test look inside. ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`)
-    refuses requests whose Host header names another machine, so that a web page cannot
-    reach a loopback-only lab through DNS rebinding; None accepts any host.
+    ``store`` lets a test look inside. ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`, or
+    :func:`.guards.machine_names` of the bind address) refuses requests whose Host header
+    names another machine, so that a web page cannot reach the lab through DNS
+    rebinding; None accepts any host.
     """
     app = FastAPI(
         title="backproplab lab",
@@ -97,21 +112,22 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.store = store if store is not None else SessionStore()
+    # Added last = runs first: the Host check, then the body limit, then the routes.
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, idle_timeout=body_idle_timeout)
+    app.add_middleware(HeaderLimit)
     if allowed_hosts is not None:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, f"request body over {MAX_BODY_BYTES} bytes", "too_large")
-        return await call_next(request)
+        app.add_middleware(HostCheck, allowed=list(allowed_hosts))
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> LabJSONResponse:
         status, message = _validation_message(exc)
         content_type = request.headers.get("content-type", "")
-        if request.method == "POST" and "json" not in content_type and status == 422:
+        if (
+            request.method == "POST"
+            and "json" not in content_type
+            and status == 422
+            and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+        ):
             status, message = 415, "send the request body as JSON (Content-Type: application/json)"
         return _error(status, message, "invalid_request")
 
@@ -122,7 +138,9 @@ def create_app(
             message = f"no such page or endpoint: {request.method} {request.url.path}"
         elif exc.status_code == 405:
             message = f"{request.url.path} does not accept {request.method}"
-        return _error(exc.status_code, message, "http")
+        response = _error(exc.status_code, message, "http")
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(UnknownSession)
     async def on_unknown_session(_: Request, exc: UnknownSession) -> LabJSONResponse:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel
 
 from .. import __version__
 from ..engine import ACTIVATION_NAMES, LOSS_NAMES
@@ -29,19 +30,45 @@ from .session import LabSession
 from .store import SESSION_ID_PATTERN, SessionStore
 from .views import state_view
 
-router = APIRouter(prefix="/api")
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: one line saying what is wrong, and its kind."""
+
+    error: str
+    code: str
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The 4xx answers any route may give (each route's own schema lists them all).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed request, missing/invalid X-Lab-Session, or a foreign Host"),
+    404: _documented("Unknown session, parameter or route"),
+    405: _documented("Method not allowed on this path"),
+    408: _documented("The request body stalled"),
+    409: _documented("Not possible in the session's current phase"),
+    413: _documented("Request body too large (counted as received, chunked too)"),
+    415: _documented("The request body is not JSON"),
+    422: _documented("A value out of range or of the wrong type"),
+    431: _documented("Request headers too large"),
+}
+
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
 
 def session_id(
-    x_lab_session: Annotated[str | None, Header(alias="X-Lab-Session")] = None,
+    x_lab_session: Annotated[
+        str,
+        Header(
+            alias="X-Lab-Session",
+            description="The browser tab's session id: 8 to 64 letters, digits, '-' or '_'",
+            pattern=SESSION_ID_PATTERN.pattern,
+        ),
+    ],
 ) -> str:
-    """The tab's session id from its header, checked."""
-    if not x_lab_session:
-        raise HTTPException(
-            400, "missing header X-Lab-Session: each browser tab sends its own session id"
-        )
-    if not SESSION_ID_PATTERN.match(x_lab_session):
-        raise HTTPException(400, "header X-Lab-Session must be 8 to 64 letters, digits, '-' or '_'")
+    """The tab's session id from its header (required and checked; the schema says so)."""
     return x_lab_session
 
 

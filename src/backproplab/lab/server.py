@@ -17,6 +17,7 @@ import uvicorn
 from ..engine.errors import BackpropLabError
 from .app import LOOPBACK_HOSTS, create_app
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+from .guards import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT, guarded_protocol, machine_names
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LabStartError", "bind_socket", "is_loopback", "serve"]
 
@@ -61,19 +62,34 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def make_server(sock: socket.socket, host: str = DEFAULT_HOST) -> uvicorn.Server:
+def make_server(
+    sock: socket.socket,
+    host: str = DEFAULT_HOST,
+    *,
+    header_timeout: float = HEADER_TIMEOUT,
+    body_idle_timeout: float = BODY_IDLE_TIMEOUT,
+    keep_alive_timeout: int = 5,
+) -> uvicorn.Server:
     """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``.
 
-    On a loopback address only requests for this machine's own names are answered.
+    Whatever the bind address, only requests whose Host header names this machine (its
+    loopback names, the bound address, and for 0.0.0.0 or :: its host names and their
+    addresses) are answered. A request head must arrive within ``header_timeout``
+    seconds, and each part of a body within ``body_idle_timeout``; an idle keep-alive
+    connection is closed after ``keep_alive_timeout``.
     """
-    # (Starlette reads an IPv6 Host header badly, so an IPv6 address skips the check.)
-    hosts = (*LOOPBACK_HOSTS, host) if is_loopback(host) and ":" not in host else None
     config = uvicorn.Config(
-        create_app(allowed_hosts=hosts),
+        create_app(
+            allowed_hosts=sorted(machine_names(host) | set(LOOPBACK_HOSTS)),
+            body_idle_timeout=body_idle_timeout,
+        ),
         log_level="warning",
         access_log=False,
         lifespan="off",
         workers=1,
+        http=guarded_protocol(header_timeout),
+        timeout_keep_alive=keep_alive_timeout,
+        h11_max_incomplete_event_size=16 * 1024,  # a request head over 16 KiB: 400
     )
     return uvicorn.Server(config)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.errors import InputError
+from ..limits import MAX_CSV_BYTES, MAX_CSV_FIELD, check_input_file, did_you_mean
 from .datasets import Dataset
 
 #: Cell texts read as a missing value.
@@ -32,6 +33,10 @@ def read_table(path: str | os.PathLike[str]) -> tuple[list[str] | None, list[lis
     """(header or None, data rows as strings, line number of the first data row)."""
     path = Path(path)
     try:
+        check_input_file(path, "CSV file", MAX_CSV_BYTES)
+    except InputError as exc:
+        raise DataError(str(exc)) from None
+    try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
@@ -47,11 +52,20 @@ def read_table(path: str | os.PathLike[str]) -> tuple[list[str] | None, list[lis
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    rows = [
-        (number, [cell.strip() for cell in row])
-        for number, row in enumerate(csv.reader(lines, delimiter=delimiter), start=1)
-        if any(cell.strip() for cell in row)  # blank lines are not rows
-    ]
+    rows = []
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            if any(cell.strip() for cell in row):  # blank lines are not rows
+                rows.append((number, [cell.strip() for cell in row]))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise DataError(
+                f"{path}, line {number + 1}: a field longer than {MAX_CSV_FIELD:,} characters "
+                "(the limit for one CSV field)"
+            ) from None
+        raise DataError(f"{path}, line {number + 1}: not a valid CSV row ({exc})") from None
     if not rows:
         raise DataError(f"{path}: the file is empty (no header and no data rows)")
     header: list[str] | None = None
@@ -139,7 +153,10 @@ def load_csv(
             raise DataError(f"{path}, line {first_line + bad}, column {names[t]!r}: not finite")
         y, classes = values, ()
     else:
-        y, classes = _encode_labels(raw_target, numeric)
+        try:
+            y, classes = _encode_labels(raw_target, numeric)
+        except DataError as exc:
+            raise DataError(f"{path}, column {names[t]!r}, {exc}") from None
         if len(classes) < 2:
             raise DataError(
                 f"{path}, column {names[t]!r}: a single class ({classes[0]!r}); "
@@ -173,8 +190,9 @@ def load_features_csv(
     if header is not None and feature_names:
         missing = [f for f in feature_names if f not in header]
         if missing:
+            hint = did_you_mean(missing[0], [h for h in header if h not in feature_names])
             raise DataError(
-                f"{path}: no column {missing[0]!r}, which the model needs "
+                f"{path}: no column {missing[0]!r}{hint}, which the model needs "
                 f"(the model's features: {', '.join(feature_names)})"
             )
         idx = [header.index(f) for f in feature_names]
@@ -205,7 +223,8 @@ def _target_index(path: Path, names: list[str], target: str | int | None, has_he
     if text.isdigit() and 1 <= int(text) <= len(names):
         return int(text) - 1
     where = f"columns: {', '.join(names)}" if has_header else f"{len(names)} columns, no header"
-    raise DataError(f"{path}: unknown target column {target!r} ({where})")
+    hint = did_you_mean(str(target), names) if has_header else ""
+    raise DataError(f"{path}: unknown target column {target!r}{hint} ({where})")
 
 
 def _numeric_matrix(
@@ -245,6 +264,11 @@ def _encode_labels(cells: list[str], numeric: bool) -> tuple[np.ndarray, list[st
     if numeric:
         # Numeric labels sort as numbers (2 before 10) and print without a trailing .0.
         values = [float(c) for c in cells]
+        bad = next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise DataError(
+                f"data row {bad + 1}: the class label {cells[bad]!r} is not a finite number"
+            )
         uniques = sorted(set(values))
         names = [_number_text(v) for v in uniques]
         lookup = {v: k for k, v in enumerate(uniques)}

@@ -80,14 +80,20 @@ def load_dataset(
     """
     key = ALIASES.get(str(name).lower(), str(name).lower())
     if key not in DATASET_NAMES:
+        from ..limits import did_you_mean
+
         raise InputError(
-            f"unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)} "
-            "(or the path of a CSV file)"
+            f"unknown data set {name!r}{did_you_mean(name, (*DATASET_NAMES, *ALIASES))}; "
+            f"expected one of {', '.join(DATASET_NAMES)} (or the path of a CSV file)"
         )
     if n_samples is not None and (
         isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1
     ):
         raise InputError(f"n_samples must be a positive integer, got {n_samples!r}")
+    if n_samples is not None:
+        from ..limits import check_samples
+
+        check_samples(int(n_samples))
     if noise is not None and (not np.isfinite(noise) or noise < 0):
         raise InputError(f"noise must be a finite number >= 0, got {noise!r}")
     if key in SKLEARN_DATASETS:

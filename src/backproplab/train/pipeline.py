@@ -8,7 +8,7 @@ units. Nothing here prints; the CLI supplies a progress callback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ import numpy as np
 from ..engine.errors import InputError
 from ..engine.fit import Callback, History, fit
 from ..engine.network import MLP
+from ..limits import check_epochs, check_network, did_you_mean
 from .csv import load_csv
-from .datasets import DATASET_NAMES, Dataset, load_dataset
+from .datasets import ALIASES, DATASET_NAMES, Dataset, load_dataset
 from .preprocessing import Preprocessing, fit_preprocessing
 from .splits import split_indices
 
@@ -37,7 +38,7 @@ def load_data(
     seed: int = 0,
 ) -> Dataset:
     """A built-in data set by name, or a CSV file by path."""
-    if source.lower() in DATASET_NAMES or source.lower() == "blobs":
+    if source.lower() in DATASET_NAMES or source.lower() in ALIASES:
         if target is not None:
             raise InputError(f"--target applies to CSV files, not to the built-in {source!r}")
         return load_dataset(source, n_samples=n_samples, noise=noise, seed=seed)
@@ -45,7 +46,9 @@ def load_data(
     if path.suffix.lower() in (".csv", ".tsv", ".txt") or path.exists():
         return load_csv(path, target=target, task=task)
     raise InputError(
-        f"{source!r} is neither a built-in data set ({', '.join(DATASET_NAMES)}) nor a CSV file"
+        f"{source!r} is neither a built-in data set nor a CSV file"
+        f"{did_you_mean(source, (*DATASET_NAMES, *ALIASES))}; the data sets: "
+        f"{', '.join(DATASET_NAMES)}"
     )
 
 
@@ -110,6 +113,7 @@ def build_network(
     sizes = list(layers) if layers is not None else [n_in, 16, 16, n_out_default]
     if len(sizes) < 2:
         raise InputError("--layers needs at least an input and an output size, e.g. 2,16,2")
+    check_network(sizes, "--layers")
     if sizes[0] != n_in:
         raise InputError(
             f"--layers starts with {sizes[0]} inputs but {dataset.name!r} has {n_in} features"
@@ -214,15 +218,27 @@ def train(
     patience: int | None = None,
     standardize: bool = True,
     callbacks: Sequence[Callback] = (),
+    net: MLP | None = None,
+    fit_options: dict[str, Any] | None = None,
+    on_prepared: Callable[[Prepared, MLP], None] | None = None,
 ) -> TrainResult:
     """Split, standardise, build, train and evaluate; see the module docstring.
 
     ``seed`` draws the initial weights and the mini-batch order; ``split_seed`` (default:
     ``seed``) draws the test rows, so a test set can stay fixed while the seed varies.
+    ``net`` continues training a network (a resumed run) instead of building one;
+    ``fit_options`` are passed on to :func:`~backproplab.engine.fit.fit` (``resume``,
+    ``checkpoint_every``, ``on_checkpoint``). ``on_prepared(prepared, net)`` is called
+    once the data is split and the network built, before training (the CLI saves
+    checkpoints with that preprocessing).
     """
     split_seed = seed if split_seed is None else split_seed
     prepared = prepare(dataset, test_split=test_split, seed=split_seed, standardize=standardize)
-    net = build_network(dataset, layers, hidden=hidden, output=output, loss=loss, seed=seed)
+    check_epochs(epochs, len(prepared.train_idx))
+    if net is None:
+        net = build_network(dataset, layers, hidden=hidden, output=output, loss=loss, seed=seed)
+    if on_prepared is not None:
+        on_prepared(prepared, net)
     pre = prepared.preprocessing
     Xtr = prepared.X("train")
     ytr = prepared.y("train")
@@ -244,6 +260,7 @@ def train(
         validation_split=val_split,
         patience=patience,
         callbacks=callbacks,
+        **(fit_options or {}),
     )
     train_rows, test_rows = prepared.train_idx, prepared.test_idx
     train_m = metrics(net, pre, dataset.task, dataset.X[train_rows], dataset.y[train_rows],

@@ -116,7 +116,30 @@ def fit_preprocessing(
     feature_names: Sequence[str] = (),
     target_name: str | None = None,
 ) -> Preprocessing:
-    """Fit the preprocessing on the *training* rows only."""
+    """Fit the preprocessing on the *training* rows only.
+
+    Values beyond :data:`~backproplab.limits.MAX_ABS_VALUE` are refused, naming the
+    column: their squares overflow in the variance, and the network would train on inf.
+    """
+    from ..limits import MAX_ABS_VALUE
+
+    if standardize:
+        X = np.asarray(X_train, dtype=np.float64).reshape(len(X_train), -1)
+        big = np.abs(X).max(axis=0) > MAX_ABS_VALUE if X.size else np.zeros(0, dtype=bool)
+        if big.any():
+            j = int(np.flatnonzero(big)[0])
+            name = feature_names[j] if j < len(feature_names) else f"column {j + 1}"
+            raise InputError(
+                f"feature {name!r} holds values beyond ±{MAX_ABS_VALUE:g}, which overflow "
+                "in standardisation; rescale the column"
+            )
+    if regression and y_train is not None:
+        y = np.asarray(y_train, dtype=np.float64)
+        if y.size and np.abs(y).max() > MAX_ABS_VALUE:
+            raise InputError(
+                f"the target {target_name or 'y'!r} holds values beyond ±{MAX_ABS_VALUE:g}, "
+                "which overflow in standardisation; rescale it"
+            )
     return Preprocessing(
         features=Standardizer.fit(X_train) if standardize else None,
         target=Standardizer.fit(y_train) if (regression and y_train is not None) else None,
