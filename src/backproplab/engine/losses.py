@@ -30,6 +30,16 @@ class Loss:
     name: ClassVar[str] = ""
     #: The output activation this loss is fused with (None: any activation).
     fused_activation: ClassVar[str | None] = None
+    #: :meth:`scale` as data, for the explanation's formulas: scale = numerator / count,
+    #: the 2 of the square's derivative (mse) or 1, over :meth:`mean_count`.
+    scale_numerator: ClassVar[int] = 1
+    #: L is the mean over all n·m outputs (True) or over the n samples, summed over the
+    #: classes (False: softmax cross-entropy).
+    mean_over_outputs: ClassVar[bool] = True
+
+    def mean_count(self, n_samples: int, n_outputs: int) -> int:
+        """How many terms L averages: n·m, or n when the classes are summed."""
+        return n_samples * n_outputs if self.mean_over_outputs else n_samples
 
     def value(self, z: Array, a: Array, y: Array, scratch: Any = None) -> float:
         """L for output pre-activations z, outputs a = f(z) and targets y: the mean of the
@@ -64,6 +74,7 @@ class MeanSquaredError(Loss):
     """The slides' L = (1/n) sum (y-hat - y)^2 (mean over all elements, no 1/2)."""
 
     name = "mse"
+    scale_numerator = 2
 
     def value(self, z: Array, a: Array, y: Array, scratch: Any = None) -> float:
         diff = a - y
@@ -101,6 +112,7 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     fused_activation = "softmax"
+    mean_over_outputs = False
 
     def row_values(self, z: Array, a: Array, y: Array) -> Array:
         # log softmax(z) = (z - max) - log sum exp(z - max): the shift keeps exp finite.
