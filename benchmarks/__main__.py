@@ -14,6 +14,7 @@ from . import (
     blas_floor,
     memory,
     peer_backproplab,
+    peer_estimators,
     peer_micrograd,
     peer_plain,
     peer_sklearn,
@@ -33,7 +34,10 @@ from .harness import (
 )
 
 RESULTS = Path(__file__).with_name("results")
-ALL_TASKS = (1, 2, 3, 4, 5, 6, 7)
+#: Tasks 9-12 (issue 10): backproplab.sklearn.MLPClassifier against scikit-learn's.
+ESTIMATOR_TASKS = {9: ("adam", "digits"), 10: ("sgd", "digits"), 11: ("adam", "tabular"),
+                   12: ("sgd", "tabular")}  # fmt: skip
+ALL_TASKS = (1, 2, 3, 4, 5, 6, 7, *ESTIMATOR_TASKS)
 #: The Dask task (issue 13): run on request, with its own table.
 DASK_TASK = 8
 #: Issues 6's and 9's targets: (task, peer) -> the least backproplab/peer speed ratio.
@@ -49,12 +53,13 @@ TARGETS = {
     (5, "PyTorch"): 10.0,
     (6, "PyTorch"): 20.0,
     (6, "textbook NumPy step"): 3.0,
+    **{(task, "scikit-learn"): 4.0 for task in ESTIMATOR_TASKS},
 }
 #: Issue 9's target for task 7: backproplab's whole process at most this part of the time of
 #: the scikit-learn script doing the same training, with a warm and with a cold numba cache.
 PROCESS_TIME_TARGET = 0.7
 UNITS = {1: "epochs/s", 2: "samples/s", 3: "samples/s", 4: "steps/s", 5: "samples/s",
-         6: "calls/s", 7: "runs/s"}  # fmt: skip
+         6: "calls/s", 7: "runs/s", **dict.fromkeys(ESTIMATOR_TASKS, "samples/s")}  # fmt: skip
 TITLES = {
     1: "1. slides 2-2-1 XOR, full batch, float64",
     2: "2. digits 64-128-10, batch 32, momentum, float32",
@@ -63,6 +68,10 @@ TITLES = {
     5: "5. digits 64-128-10, batch 32, Adam, float32",
     6: "6. 2-16-16-1 tanh, one sample per call, float64",
     7: "7. whole processes, a fresh interpreter each",
+    9: "9. MLPClassifier, digits, 64-100-10 relu, solver adam, float64",
+    10: "10. MLPClassifier, digits, 64-100-10 relu, solver sgd, float64",
+    11: "11. MLPClassifier, 50,000-row tabular, 20-100-3 relu, solver adam, float64",
+    12: "12. MLPClassifier, 50,000-row tabular, 20-100-3 relu, solver sgd, float64",
 }
 
 
@@ -101,6 +110,12 @@ def contenders(task: int, s: tasks.Settings) -> dict[str, Any]:
     }
     if task == 7:
         return processes.runners(s)
+    if task in ESTIMATOR_TASKS:
+        solver, data = ESTIMATOR_TASKS[task]
+        return {
+            name: (lambda lib=lib: peer_estimators.run(lib, solver, data, s))
+            for name, lib in (("backproplab", "backproplab"), ("scikit-learn", "sklearn"))
+        }
     return {name: (lambda f=f: f(s)) for name, f in runs[task].items()}
 
 
@@ -117,6 +132,8 @@ def static_path(task: int, name: str) -> str:
         if name.startswith("scikit-learn"):
             return "fresh process, python benchmarks/sklearn_script.py"
         return "fresh process"
+    if task in ESTIMATOR_TASKS:
+        return f"sklearn.neural_network.MLPClassifier, solver {ESTIMATOR_TASKS[task][0]}"
     loops = {5: "torch.optim.Adam loop", 6: "per call: forward, loss, backward, step, zero_grad"}
     paths = {
         "PyTorch": f"{loops.get(task, 'torch.optim.SGD loop')}, eager CPU autograd",
@@ -237,6 +254,14 @@ def verdicts(rows: list[dict[str, Any]], checks: dict[int, dict[str, Any]]) -> l
                 if k.startswith("accuracy")}  # fmt: skip
         out.append("task 5: test accuracies (reported): "
                    + ", ".join(f"{k} {100 * v:.1f}%" for k, v in accs.items()))  # fmt: skip
+    for task in ESTIMATOR_TASKS:
+        accs = checks.get(task, {})
+        if "accuracy backproplab" in accs and "accuracy scikit-learn" in accs:
+            gap = 100 * abs(accs["accuracy backproplab"] - accs["accuracy scikit-learn"])
+            out.append(f"task {task}: accuracy within 1 point of scikit-learn's: "
+                       f"{100 * accs['accuracy backproplab']:.1f}% vs "
+                       f"{100 * accs['accuracy scikit-learn']:.1f}%, {gap:.1f} "
+                       f"{'met' if gap <= 1.0 else 'MISSED'}")  # fmt: skip
     if 6 in checks:
         for peer in ("PyTorch", "textbook NumPy step"):
             d = checks[6].get(f"max |param difference| {peer}")
@@ -297,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats is not None:
         s = tasks.replace(s, repeats=args.repeats, wide_repeats=args.repeats,
                           process_repeats=args.repeats)  # fmt: skip
-    wrong = f"--tasks must be numbers from 1 to {DASK_TASK}, got {args.tasks!r}"
+    wrong = f"--tasks must be numbers from 1 to {max(ALL_TASKS)}, got {args.tasks!r}"
     try:
         chosen = sorted({int(t) for t in args.tasks.split(",")})
     except ValueError:

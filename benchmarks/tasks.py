@@ -36,6 +36,9 @@ class Settings:
     process_epochs: int | None = None  # None: the README's epochs; a number overrides them
     process_cold: bool = True  # also time with an empty numba cache (compiles everything)
     process_data: tuple[str, ...] = ("iris", "digits")  # README rows run (README_TRAIN_ROWS)
+    estimator_digits_epochs: int = 50  # tasks 9-12: the scikit-learn estimators, 100 relu
+    estimator_tabular_epochs: int = 10  # units, batch 200 ('auto'), float64
+    estimator_rows: int = 50_000  # tasks 11-12: synthetic tabular training rows
 
 
 FULL = Settings()
@@ -53,6 +56,8 @@ QUICK = replace(
     percall_calls=1_000,
     percall_samples=500,
     process_repeats=1,
+    estimator_digits_epochs=5,
+    estimator_tabular_epochs=2,
 )
 #: The smallest sizes that still exercise every code path (used by the test suite).
 TINY = replace(
@@ -70,6 +75,9 @@ TINY = replace(
     process_epochs=2,
     process_cold=False,
     process_data=("iris",),
+    estimator_digits_epochs=1,
+    estimator_tabular_epochs=1,
+    estimator_rows=1_000,
 )
 
 

@@ -110,11 +110,11 @@ def test_command_line_writes_table_and_json(tmp_path: Path) -> None:
 
 def test_bad_task_number_is_a_clear_error() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--tasks", "9"],
+        [sys.executable, "-m", "benchmarks", "--tasks", "13"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "--tasks must be numbers from 1 to 8" in proc.stderr
+    assert "--tasks must be numbers from 1 to 12" in proc.stderr
 
 
 def test_the_compiled_epoch_allocates_nothing_per_step() -> None:
@@ -246,3 +246,13 @@ def test_command_line_runs_tasks_5_to_7_with_targets(tmp_path: Path) -> None:
         assert line in targets
     assert data["checks"]["6"]["max |param difference| PyTorch"] < 1e-9
     assert "| 7. whole processes" in (tmp_path / "results-quick.md").read_text()
+
+
+def test_tasks_9_to_12_run_both_estimators_with_one_constructor_call() -> None:
+    from benchmarks import peer_estimators
+
+    for solver, data in (("adam", "digits"), ("sgd", "tabular")):
+        ours = peer_estimators.run("backproplab", solver, data, S)
+        theirs = peer_estimators.run("sklearn", solver, data, S)
+        assert ours.units == theirs.units > 0  # the same epochs over the same rows
+        assert abs(ours.metrics["accuracy"] - theirs.metrics["accuracy"]) < 0.1
