@@ -35,6 +35,35 @@ def alternate(runners: dict[str, Callable[[], Outcome]], repeats: int) -> dict[s
     return results
 
 
+def engine_path(run: Callable[[], Any]) -> str:
+    """Which path backproplab's engine took in one (untimed) run: the modules of its
+    numba-compiled functions that were called from Python during the run, or "NumPy" when
+    none was. Every such call goes through numba's CPUDispatcher type, whose ``__call__``
+    is wrapped for the run's length (calls between compiled functions stay compiled and
+    are not seen; the entry point is what tells the path)."""
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # no numba, no compiled path
+        run()
+        return "NumPy (numba not installed)"
+
+    called: set[str] = set()
+    base_call = CPUDispatcher.__mro__[1].__call__
+
+    def counting_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        called.add(self.py_func.__module__)
+        return base_call(self, *args, **kwargs)
+
+    CPUDispatcher.__call__ = counting_call
+    try:
+        run()
+    finally:
+        del CPUDispatcher.__call__
+    ours = sorted({m.rsplit(".", 1)[-1].removesuffix("_kernel") for m in called
+                   if m.startswith("backproplab")})  # fmt: skip
+    return f"compiled: {', '.join(ours)}" if ours else "NumPy"
+
+
 def median_rate(outcomes: list[Outcome]) -> float:
     """Median units per second over the repetitions."""
     return statistics.median(o.units / o.seconds for o in outcomes)
@@ -82,8 +111,8 @@ def machine() -> dict[str, Any]:
 def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     """The results as a Markdown table, with the machine underneath."""
     lines = [
-        "| task | contender | median time (s) | rate | backproplab is | check |",
-        "|---|---|---:|---:|---:|---|",
+        "| task | contender | path | median time (s) | rate | backproplab is | check |",
+        "|---|---|---|---:|---:|---:|---|",
     ]
     for r in rows:
         # Two decimals near the targets (1.5x, 4x, 6x) so that the table and the verdicts agree.
@@ -91,9 +120,10 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.{digits}f}× faster"
         if r["ratio"] is not None and r["ratio"] < 1:
             ratio = f"{r['ratio']:.2f}× (slower)"
+        rate = f"{r['rate']:,.0f}" if r["rate"] >= 100 else f"{r['rate']:.3g}"  # whole processes
         lines.append(
-            f"| {r['task']} | {r['contender']} | {r['seconds']:.4g} | "
-            f"{r['rate']:,.0f} {r['unit']} | {ratio} | {r['check']} |"
+            f"| {r['task']} | {r['contender']} | {r.get('path', '')} | {r['seconds']:.4g} | "
+            f"{rate} {r['unit']} | {ratio} | {r['check']} |"
         )
     v = info["versions"]
     lines += [

@@ -2,7 +2,8 @@
 
 NumPy reports its array buffers to tracemalloc, so the peak traced memory during a step,
 above what was traced before it, is what the step allocates (temporaries included). The
-compiled SGD epoch's own allocations are counted by numba's runtime instead."""
+compiled loop's own allocations (its work buffers, once per call) are counted by numba's
+runtime instead."""
 
 from __future__ import annotations
 
@@ -16,14 +17,19 @@ from backproplab.engine.optim import make_optimizer
 
 
 def step_allocation(net: bp.MLP, batch: int, steps: int = 10, **optim: Any) -> dict[str, Any]:
-    """Peak bytes allocated by one `_train_gradients` + optimiser step, after 3 warm-up steps."""
+    """Peak bytes (tracemalloc) allocated by one training step as ``fit`` takes it (the
+    compiled loop, one step per call: the Python side of a call), after 3 warm-up steps."""
+    from backproplab.engine.compiled import runner
+
     rng = np.random.default_rng(0)
     X = net.check_X(rng.standard_normal((batch, net.n_inputs)))
     Y = net.check_Y(rng.integers(0, net.n_outputs, batch), batch)
     opt = make_optimizer(optim.pop("optimizer", "sgd"), list(net.parameters()), **optim)
+    run = runner.Run(net, opt, batch)
+    lrs = np.array([opt.lr])
 
     def one_step() -> None:
-        opt.step(net._train_gradients(X, Y))
+        run.epochs(X, Y, lrs, None)
 
     for _ in range(3):
         one_step()
@@ -51,7 +57,7 @@ def step_allocation(net: bp.MLP, batch: int, steps: int = 10, **optim: Any) -> d
 
 
 def epoch_allocation(net: bp.MLP, batch: int, steps: int, **optim: Any) -> dict[str, Any]:
-    """What the compiled SGD epoch (engine/compiled/batchloop.py, the path ``fit`` takes for SGD)
+    """What the compiled epoch (engine/compiled/kernel.py, the path ``fit`` takes)
     allocates after a warm-up call: Python-side bytes at peak (tracemalloc), and the
     allocations made by compiled code (numba's runtime counts them; tracemalloc does not
     see them), for an epoch of ``steps`` steps and one of 10x as many. numba makes one small
@@ -59,23 +65,24 @@ def epoch_allocation(net: bp.MLP, batch: int, steps: int, **optim: Any) -> dict[
     per-step allocations."""
     from numba.core.runtime import _nrt_python, rtsys
 
-    from backproplab.engine.compiled import batchloop
+    from backproplab.engine.compiled import runner
 
     rng = np.random.default_rng(0)
     n = 10 * steps * batch
     X = net.check_X(rng.standard_normal((n, net.n_inputs)))
     Y = net.check_Y(rng.integers(0, net.n_outputs, n), n)
     opt = make_optimizer("sgd", list(net.parameters()), **optim)
-    work = batchloop.Workspace(net, opt, batch, n)  # type: ignore[arg-type]
+    run = runner.Run(net, opt, batch)
+    lrs = np.array([opt.lr])
     _nrt_python.memsys_enable_stats()
     counts, peak = [], 0
     for rows in (steps * batch, n):
-        batchloop.sgd_epoch(net, opt, X[:rows], Y[:rows], work)  # type: ignore[arg-type]
+        run.epochs(X[:rows], Y[:rows], lrs, None)
         before = rtsys.get_allocation_stats().alloc
         tracemalloc.start()
         try:
             base = tracemalloc.get_traced_memory()[0]
-            batchloop.sgd_epoch(net, opt, X[:rows], Y[:rows], work)  # type: ignore[arg-type]
+            run.epochs(X[:rows], Y[:rows], lrs, None)
             peak = max(peak, tracemalloc.get_traced_memory()[1] - base)
         finally:
             tracemalloc.stop()

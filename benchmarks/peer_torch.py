@@ -115,3 +115,48 @@ def tiny(s: tasks.Settings) -> Outcome:
             opt.step()
     seconds = time.perf_counter() - t
     return Outcome(seconds, epochs * len(Yn), {"loss": loss.item()}, _params(model))
+
+
+def digits_adam(s: tasks.Settings) -> Outcome:
+    import torch
+
+    Xtr, ytr, Xte, yte = tasks.digits_data()
+    X, y = torch.from_numpy(Xtr), torch.from_numpy(ytr)
+    model = _sequential(tasks.digits_network(), torch.float32)
+    opt = torch.optim.Adam(model.parameters(), lr=s.adam_lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(0)
+    n, bs = len(ytr), s.digits_batch
+    t = time.perf_counter()
+    for _ in range(s.adam_epochs):
+        perm = torch.randperm(n, generator=gen)
+        for lo in range(0, n, bs):
+            idx = perm[lo : lo + bs]
+            opt.zero_grad()
+            loss_fn(model(X[idx]), y[idx]).backward()
+            opt.step()
+    seconds = time.perf_counter() - t
+    with torch.no_grad():
+        pred = model(torch.from_numpy(Xte)).argmax(dim=1).numpy()
+    return Outcome(seconds, s.adam_epochs * n, {"accuracy": float(np.mean(pred == yte))})
+
+
+def percall_step(s: tasks.Settings) -> Outcome:
+    """Task 6: one sample per call, PyTorch's per-call step (forward, loss, backward,
+    optimizer.step, zero_grad), on task 4's network and samples."""
+    import torch
+
+    xs_np, ys_np = tasks.percall_rows(s.percall_samples)
+    xs, ys = [torch.from_numpy(x) for x in xs_np], [torch.from_numpy(y) for y in ys_np]
+    model = _sequential(tasks.tiny_network(), torch.float64)
+    opt = torch.optim.SGD(model.parameters(), lr=s.percall_lr)
+    loss_fn = torch.nn.MSELoss()
+    n = len(xs)
+    t = time.perf_counter()
+    for i in range(s.percall_calls):
+        loss = loss_fn(model(xs[i % n]), ys[i % n])
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    seconds = time.perf_counter() - t
+    return Outcome(seconds, s.percall_calls, {"loss": loss.item()}, _params(model))

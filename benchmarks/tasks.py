@@ -1,5 +1,5 @@
-"""The four tasks of issue 6: data, architecture, initial weights and settings, shared by
-every peer so that all of them train the same network on the same numbers."""
+"""The tasks of issues 6 (1-4) and 9 (5-7): data, architecture, initial weights and settings,
+shared by every peer so that all of them train the same network on the same numbers."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ class Settings:
     tiny_lr: float = 0.01
     repeats: int = 3
     wide_repeats: int = 7  # one epoch of task 3 takes seconds: 7 alternations, ~1 min in all
+    adam_epochs: int = 20  # task 5: task 2's network and data, Adam
+    adam_lr: float = 0.001  # scikit-learn's and PyTorch's default for Adam
+    percall_calls: int = 5_000  # task 6: task 4's network, one sample per Python call
+    percall_samples: int = 1_000
+    percall_lr: float = 0.01
+    process_repeats: int = 3  # task 7: whole processes, each a fresh interpreter
+    process_epochs: int | None = None  # None: the README's epochs; a number overrides them
+    process_cold: bool = True  # also time with an empty numba cache (compiles everything)
+    process_data: tuple[str, ...] = ("iris", "digits")  # README rows run (README_TRAIN_ROWS)
+    estimator_digits_epochs: int = 50  # tasks 9-12: the scikit-learn estimators, 100 relu
+    estimator_tabular_epochs: int = 10  # units, batch 200 ('auto'), float64
+    estimator_rows: int = 50_000  # tasks 11-12: synthetic tabular training rows
 
 
 FULL = Settings()
@@ -40,6 +52,12 @@ QUICK = replace(
     tiny_samples=500,
     repeats=2,
     wide_repeats=1,
+    adam_epochs=2,
+    percall_calls=1_000,
+    percall_samples=500,
+    process_repeats=1,
+    estimator_digits_epochs=5,
+    estimator_tabular_epochs=2,
 )
 #: The smallest sizes that still exercise every code path (used by the test suite).
 TINY = replace(
@@ -51,6 +69,15 @@ TINY = replace(
     tiny_steps=200,
     tiny_samples=100,
     repeats=1,
+    adam_epochs=1,
+    percall_calls=100,
+    percall_samples=50,
+    process_epochs=2,
+    process_cold=False,
+    process_data=("iris",),
+    estimator_digits_epochs=1,
+    estimator_tabular_epochs=1,
+    estimator_rows=1_000,
 )
 
 
@@ -113,3 +140,26 @@ def tiny_data(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def tiny_network() -> bp.MLP:
     return bp.MLP([2, 16, 16, 1], hidden="tanh", loss="mse", seed=0)
+
+
+# ---------------------------------------------------------------- task 5: digits with Adam
+# Task 2's data (digits_data) and network (digits_network); only the optimiser changes.
+
+
+# ---------------------------------------------------------------- task 6: the per-call API
+def percall_rows(n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Task 4's data as n one-sample (1, 2) inputs and (1, 1) targets, sliced once up front
+    so that every contender's loop times its call alone."""
+    X, Y = tiny_data(n)
+    return [X[i : i + 1] for i in range(n)], [Y[i : i + 1] for i in range(n)]
+
+
+# ---------------------------------------------------------------- task 7: whole processes
+#: The README's "Results with fixed splits and seeds" rows that task 7 runs end to end, in
+#: the README's own words (tests/test_benchmarks.py checks that the README still says this).
+README_TRAIN_ROWS = {
+    "iris": "--layers 4,16,3 --optimizer adam --lr 0.01 --epochs 200 --weight-decay 0.001 "
+    "--test-split 0.3 --split-seed 3",
+    "digits": "--layers 64,64,10 --optimizer nesterov --lr 0.02 --epochs 50 --batch-size 16 "
+    "--schedule cosine --test-split 0.25",
+}

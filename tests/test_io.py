@@ -188,7 +188,12 @@ def test_sigkill_during_save_leaves_the_old_file_loadable(tmp_path: Path) -> Non
         try:
             first = child.stdout.readline()  # one complete save has happened
             assert first.strip().isdigit(), "the saver child did not start"
-            time.sleep(float(rng.uniform(0.0, 0.4)))
+            started = time.perf_counter()
+            child.stdout.readline()  # and a second: how long one save takes on this machine
+            cycle = time.perf_counter() - started
+            # Kill at a different phase of the save cycle in each trial, so that some kill
+            # lands while the temporary file is being written, however fast the machine is.
+            time.sleep(cycle * (_trial + float(rng.uniform(0.0, 1.0))) / 12)
         finally:
             os.kill(child.pid, signal.SIGKILL)
             child.wait()

@@ -67,3 +67,19 @@ def test_plots_refuse_what_they_cannot_draw(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="History is empty"):
         plot_loss(History(), tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_plots_leave_matplotlibs_backend_and_pyplot_alone(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import backproplab as bp; "
+        "from backproplab.plots import plot_loss; "
+        "net = bp.MLP([2, 2, 1]); h = net.fit([[0, 1], [1, 0]], [[1], [0]], epochs=3); "
+        f"plot_loss(h, {str(tmp_path / 'l.png')!r}); import matplotlib.pyplot as plt; "
+        "print(matplotlib.get_backend(), len(plt.get_fignums()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["svg", "0"]
+    assert (tmp_path / "l.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

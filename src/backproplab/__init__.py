@@ -8,41 +8,13 @@ The slides' 2-2-1 network exactly, then any multilayer perceptron::
     net.step([[0.05, 0.10]], [[0.01]], lr=0.5)
 """
 
-from . import explain  # the package is callable: bp.explain(net, x, y) -> Explanation
-from .engine import (
-    ACTIVATION_NAMES,
-    LOSS_NAMES,
-    MLP,
-    SLIDES_INPUT,
-    SLIDES_TARGET,
-    XOR_SEED,
-    BackpropLabError,
-    DivergenceError,
-    GradcheckReport,
-    Gradients,
-    InputError,
-    Trace,
-    gradcheck,
+from . import (
+    engine,
+    explain,  # the package is callable: bp.explain(net, x, y) -> Explanation
 )
+from .engine import *  # noqa: F403 - the engine's public names are the library's
 from .explain import Explanation
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ACTIVATION_NAMES",
-    "LOSS_NAMES",
-    "MLP",
-    "SLIDES_INPUT",
-    "SLIDES_TARGET",
-    "XOR_SEED",
-    "BackpropLabError",
-    "DivergenceError",
-    "Explanation",
-    "GradcheckReport",
-    "Gradients",
-    "InputError",
-    "Trace",
-    "__version__",
-    "explain",
-    "gradcheck",
-]
+__all__ = [*engine.__all__, "Explanation", "__version__", "explain"]

@@ -698,3 +698,11 @@ def _read_training_state(
             raise ModelFileError(f"the training state array {key!r} is missing")
         arrays[key] = _read_npy(archive, info)
     return arrays, entry["json"]
+
+
+def to_onnx(model: Any) -> Any:
+    """An ONNX model of a network or a fitted backproplab.sklearn estimator
+    (:func:`backproplab.onnx_export.to_onnx`; needs the onnx package)."""
+    from .onnx_export import to_onnx as export
+
+    return export(model)

@@ -14,13 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; must precede pyplot's import
-
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
+
+# Figures are built with Matplotlib's object API on their own Agg canvas: the global
+# backend (a notebook user's inline or widget backend) is never switched or touched.
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 
 from .engine.errors import InputError  # noqa: E402
 from .engine.fit import History  # noqa: E402
@@ -36,7 +37,9 @@ def plot_loss(history: History, path: str | os.PathLike[str], *, title: str | No
     """Write the training (and validation) loss per epoch to ``path`` as a PNG."""
     if not history.loss:
         raise InputError("the History is empty: train for at least one epoch first")
-    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     try:
         ax.plot(history.epochs, history.loss, label="training loss", color=_COLORS[0])
         if "val_loss" in history:
@@ -51,7 +54,7 @@ def plot_loss(history: History, path: str | os.PathLike[str], *, title: str | No
         ax.legend()
         return _save(fig, path)
     finally:
-        plt.close(fig)
+        fig.clear()  # no pyplot figure manager holds it; free its artists now
 
 
 def plot_decision_boundary(
@@ -90,10 +93,12 @@ def plot_decision_boundary(
     else:
         probs = out
     k = max(probs.shape[1], int(y.max()) + 1)
-    cmap = ListedColormap(_COLORS[:k] if k <= len(_COLORS) else plt.get_cmap("tab20").colors[:k])
+    cmap = ListedColormap(_COLORS[:k] if k <= len(_COLORS) else colormaps["tab20"].colors[:k])
     cls = np.argmax(probs, axis=1).reshape(gx.shape)
     confidence = np.clip(np.max(probs, axis=1), 0.0, 1.0).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     try:
         rgba = cmap(cls)
         rgba[..., 3] = 0.15 + 0.45 * confidence  # surer regions are darker
@@ -115,7 +120,7 @@ def plot_decision_boundary(
         ax.legend(loc="best", fontsize="small")
         return _save(fig, path)
     finally:
-        plt.close(fig)
+        fig.clear()  # no pyplot figure manager holds it; free its artists now
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:

@@ -129,7 +129,7 @@ def test_saved_model(tmp_path) -> None:
         (["--weights", '{"weights": [[[1, 2]]], "biases": [[1, 2, 3]]}'], "must have 2 values"),
         (["--weights", "missing.json"], "no such file"),
         (["--lr", "-1"], "lr must be"),
-        (["--layers", "2,x,1"], "--layers must be positive whole numbers"),
+        (["--layers", "2,x,1"], "--layers must be positive whole numbers separated by commas"),
         (["--layers", "3,2,1"], "give them with --x"),
         (["--x", "1,2", "--x", "3,4", "--y", "1"], "one --y per --x"),
         (["--model", "nowhere.bpl"], ""),

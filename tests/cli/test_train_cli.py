@@ -149,5 +149,18 @@ def test_gradcheck_command(tmp_path: Path) -> None:
     assert "weights[0]" in result.stdout
     result = run_cli("gradcheck", "iris", "--layers", "4,5,3", "--samples", "10")
     assert result.returncode == 0 and "PASSED" in result.stdout
-    result = run_cli("gradcheck", "iris", "--layers", "4,5,3", "--tol", "0", "--atol", "0")
+    result = run_cli("gradcheck", "iris", "--layers", "4,5,3", "--tol", "1e-300", "--atol", "0")
     assert result.returncode == 1 and "FAILED" in result.stdout
+
+
+def test_a_diverging_run_names_the_layer_and_a_learning_rate_that_works() -> None:
+    result = run_cli("train", "curve", "--layers", "1,16,16,1", "--hidden", "relu", "--lr", "5",
+                     "--epochs", "300")  # fmt: skip
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert "the gradients of layer " in line and "exploded first (from epoch " in line
+    suggested = line.rsplit("about ", 1)[1].split(" ", 1)[0]
+    again = run_cli("train", "curve", "--layers", "1,16,16,1", "--hidden", "relu", "--lr",
+                    suggested, "--epochs", "300")  # fmt: skip
+    assert again.returncode == 0, again.stderr

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from backproplab import MLP
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "elu", "softplus", "silu", "gelu"]
 # (loss, output activation) pairs the engine accepts.
 HEADS = [
     ("mse", "identity"),

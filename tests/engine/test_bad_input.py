@@ -64,8 +64,8 @@ def test_unknown_activation_and_loss():
         ValueError, match=r"activations\[1\]: unknown activation 'swish'.*'sigmoid'"
     ):
         MLP([2, 3, 1], activations=["tanh", "swish"])
-    with pytest.raises(ValueError, match="hidden.*unknown activation 'gelu'|unknown activation"):
-        MLP([2, 3, 1], hidden="gelu")
+    with pytest.raises(ValueError, match="hidden.*unknown activation 'mish'|unknown activation"):
+        MLP([2, 3, 1], hidden="mish")
     with pytest.raises(ValueError, match=r"loss: unknown loss 'hinge'; expected one of 'mse'"):
         MLP([2, 3, 1], loss="hinge")
 

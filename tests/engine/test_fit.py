@@ -22,7 +22,7 @@ def _same_params(a: bp.MLP, b: bp.MLP) -> bool:
 
 
 def _close_params(a: bp.MLP, b: bp.MLP) -> bool:
-    # fit() runs small float64 networks through the compiled loop (engine/compiled/smallnet.py),
+    # fit() may run through the compiled loop (engine/compiled/kernel.py),
     # which agrees with step()'s NumPy path to rounding (BLAS may fuse multiply-adds), not
     # bit for bit.
     return all(

@@ -20,6 +20,10 @@ TORCH_ACT = {
     "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
     "identity": lambda z: z,
     "softmax": lambda z: torch.softmax(z, dim=1),
+    "elu": torch.nn.functional.elu,
+    "softplus": torch.nn.functional.softplus,
+    "silu": torch.nn.functional.silu,
+    "gelu": torch.nn.functional.gelu,
 }
 
 

@@ -12,6 +12,7 @@ NAMESPACE = {
     "log": math.log,
     "tanh": math.tanh,
     "max": max,
+    "erf": math.erf,
     "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
 }
 

@@ -382,3 +382,25 @@ def test_a_session_is_its_own(lab_url: str) -> None:
     assert ok(a.get("/api/state"))["updates"] == 3
     a.close()
     b.close()
+
+
+def test_training_through_fit_matches_the_engine_stepping_alone(client: httpx.Client) -> None:
+    # The session trains through net.fit (its fast paths) in time-budgeted chunks: the
+    # parameters are still exactly those of as many plain net.step calls, full batch.
+    ok(client.post("/api/config", json=XOR_CONFIG))
+    done = 0
+    for max_ms in (1, 5, None):
+        body = {"epochs": 40} | ({} if max_ms is None else {"max_ms": max_ms})
+        state = ok(client.post("/api/train", json=body))
+        done += state["trained_epochs"]
+    assert state["updates"] == state["epochs"] == done
+    net = bp.MLP([2, 4, 1], ["tanh", "sigmoid"], loss="bce", seed=0)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    y = np.array([[0], [1], [1], [0]])
+    for _ in range(done):
+        net.step(X, y, lr=XOR_CONFIG["lr"])
+    for got, want in zip(state["params"]["weights"], net.weights, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    # The loss curve has one point per epoch, ending with L after the last update.
+    assert len(state["history"]) == done + 1
+    assert state["history"][-1][1] == pytest.approx(float(net.loss(X, y)), rel=1e-9)

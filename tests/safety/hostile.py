@@ -26,28 +26,40 @@ class Outcome:
 def run_measured(args: list[str], cwd: Path, timeout: float = 120) -> Outcome:
     """``python -m backproplab ARGS`` with the child's own rusage (not the summed children)."""
     env = dict(os.environ, COLUMNS="120", NO_COLOR="1")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        command = [sys.executable, "-m", "backproplab", *args]
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        rss = Path(tmp) / "rss"
+        command = [sys.executable, str(MEASURE), str(rss), sys.executable, "-m", "backproplab",
+                   *args]  # fmt: skip
         proc = subprocess.Popen(
-            command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env
-        )
+            command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True,  # one process group: a timeout kills the command too
+        )  # fmt: skip
         try:
-            _, status, usage = _wait4(proc, timeout)
+            _, status, _usage = _wait4(proc, timeout)
         finally:
             if proc.returncode is None and proc.poll() is None:
-                proc.kill()
+                os.killpg(proc.pid, 9)
         out.seek(0)
         err.seek(0)
         code = os.waitstatus_to_exitcode(status)
         proc.returncode = code
+        max_rss = int(rss.read_text()) if rss.exists() else 0
         return Outcome(code, out.read().decode(errors="replace"),
-                       err.read().decode(errors="replace"), usage.ru_maxrss * 1024)  # fmt: skip
+                       err.read().decode(errors="replace"), max_rss)  # fmt: skip
+
+
+#: The wrapper that measures a command's own peak memory (see its docstring).
+MEASURE = Path(__file__).with_name("measure_rss.py")
 
 
 def _wait4(proc: subprocess.Popen, timeout: float):
     import threading
 
-    timer = threading.Timer(timeout, proc.kill)
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
     timer.start()
     try:
         return os.wait4(proc.pid, 0)

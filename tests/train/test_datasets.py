@@ -87,3 +87,16 @@ def test_sklearn_sets_match_their_sources_and_subsample() -> None:
 def test_bad_requests_give_clear_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
         load_dataset(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits", "diabetes"])
+def test_bundled_data_sets_equal_scikit_learns_loaders(name) -> None:
+    from sklearn import datasets as skd
+
+    ours = load_dataset(name)
+    bunch = getattr(skd, f"load_{name}")()
+    np.testing.assert_allclose(ours.X, bunch.data, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(ours.y, bunch.target)
+    assert list(ours.feature_names) == [str(f) for f in bunch.feature_names]
+    if name != "diabetes":
+        assert list(ours.class_names) == [str(c) for c in bunch.target_names]

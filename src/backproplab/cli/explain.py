@@ -47,15 +47,20 @@ def _network(
     output: str | None,
     loss: str | None,
     seed: int,
+    torch_file: Path | None = None,
 ) -> Any:
     """An MLP, or for --model the whole ModelFile (its preprocessing applies too)."""
-    chosen = [
-        name for name, v in (("--weights", weights), ("--model", model), ("--layers", layers)) if v
-    ]
+    sources = (("--weights", weights), ("--model", model), ("--layers", layers),
+               ("--torch", torch_file))  # fmt: skip
+    chosen = [name for name, v in sources if v]
     if len(chosen) > 1:
         raise InputError(
-            f"give only one of --weights, --model, --layers (got {' and '.join(chosen)})"
+            f"give only one of --weights, --model, --layers, --torch (got {' and '.join(chosen)})"
         )
+    if torch_file is not None:
+        from ..interop import load_torch
+
+        return load_torch(torch_file, loss=loss)
     if weights:
         return network_from_weights(read_weights_spec(weights))
     if model is not None:
@@ -169,6 +174,14 @@ def explain(
     model: Annotated[
         Path | None, typer.Option("--model", help="A saved model file (backproplab.io.save_model).")
     ] = None,
+    torch_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--torch",
+            help="A PyTorch Sequential: TorchScript, or a torch.save of its state_dict and "
+            "architecture (backproplab.interop.save_torch); --loss names its loss.",
+        ),
+    ] = None,
     layers: Annotated[
         str | None,
         typer.Option(
@@ -216,8 +229,8 @@ def explain(
     if fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     try:
-        check_outputs([("--out", out)], inputs=[model, _weights_path(weights)])
-        net = _network(weights, model, layers, hidden, output, loss, seed)
+        check_outputs([("--out", out)], inputs=[model, _weights_path(weights), torch_file])
+        net = _network(weights, model, layers, hidden, output, loss, seed, torch_file)
         classes = None
         if not isinstance(net, MLP):  # a model file: its preprocessing applies to --x, --y
             net, pre, classes = net.net, net.preprocessing, net.classes

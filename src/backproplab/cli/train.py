@@ -150,12 +150,31 @@ def train_command(
         typer.Option(help="Continue the interrupted run saved in this model file."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask: local:N or tcp://host:8786; DATA is a Parquet/CSV glob."),
+    ] = None,
 ) -> None:
     """Train an MLP; e.g. backproplab train moons --layers 2,16,16,2 --out moons.bpl.
 
     Ctrl-C (or SIGTERM) stops at the end of the current epoch and saves the model so far
     to --out, resumable with --resume; --checkpoint-every N saves it as training goes.
+    With --scheduler, DATA is a Parquet/CSV glob trained on a Dask cluster.
     """
+    if scheduler is not None:  # data past one machine: backproplab.distributed
+        from ..distributed.command import print_summary, train_on_cluster
+
+        if data is None:
+            raise fail("--scheduler needs the data to train on (a Parquet or CSV glob)")
+        print_summary(train_on_cluster(
+            data, scheduler=scheduler, target=target, task=task, layers=parse_layers(layers),
+            hidden=hidden, output=output, loss=loss, epochs=epochs, lr=lr,
+            batch_size=batch_size, optimizer=optimizer, momentum=momentum,
+            weight_decay=weight_decay, schedule=schedule, seed=seed, split_seed=split_seed,
+            test_split=test_split, val_split=val_split, patience=patience,
+            standardize=standardize, out=out, quiet=quiet,
+        ), out)  # fmt: skip
+        return
     err = Console(stderr=True)
     warn = make_warner()
     given = {

@@ -1,35 +1,44 @@
-"""Activation functions: f(z) and the backward rule dL/dz = dL/da * f'(z).
+"""Activation objects over the one table (functions.py): f(z) and dL/dz = dL/da * f'(z).
 
-The derivative is taken from the cached output a = f(z) wherever that is cheaper,
-which is exactly the slides' trick for the sigmoid: sigma'(x) = sigma(x)(1 - sigma(x)).
-(The slides write sigma'' for this first derivative; see docs/notation.md.)
+The maths lives in :mod:`backproplab.engine.functions`; an :class:`Activation` binds one
+table entry to its parameter and gives the NumPy path its calls. The derivative is taken
+from the cached output a = f(z) wherever that is cheaper, which is exactly the slides'
+trick for the sigmoid: sigma'(x) = sigma(x)(1 - sigma(x)). (The slides write sigma'' for
+this first derivative; see docs/notation.md.)
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
-from scipy.special import expit
 
+from . import functions as F
 from .errors import InputError
 
 Array = np.ndarray
 
 
 class Activation:
-    """One element-wise activation (softmax overrides the backward rule)."""
+    """One activation of the table, with its parameter (leaky ReLU's slope, ELU's alpha)."""
 
-    name: ClassVar[str] = ""
-    #: True when the activation mixes the units of a row (softmax); only allowed at the output.
-    output_only: ClassVar[bool] = False
+    def __init__(self, definition: F.ActivationDef, param: float | None = None) -> None:
+        self.definition = definition
+        self.name = definition.name
+        #: Mixes the units of a row (softmax); only allowed at the output.
+        self.output_only = definition.output_only
+        self.param = float(definition.param if param is None else param)
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
-        raise NotImplementedError
+        d = self.definition
+        a = F.softmax_rows(z) if d.f is None else d.f(z, z.dtype.type(self.param))
+        return _into(a, out, z.dtype)
 
     def derivative(self, z: Array, a: Array) -> Array:
         """f'(z), element-wise, given z and the cached a = f(z)."""
-        raise NotImplementedError
+        if self.definition.chain is None:
+            raise InputError(
+                "softmax has no element-wise derivative; use Softmax.backward (a Jacobian product)"
+            )
+        return self.backward(np.ones_like(z), z, a)
 
     def backward(
         self,
@@ -39,200 +48,49 @@ class Activation:
         out: Array | None = None,
         scratch: Array | None = None,
     ) -> Array:
-        """dL/dz from dL/da: the chain rule's factor f'(z), element by element.
+        """dL/dz from dL/da: the chain rule's factor f'(z), element by element (softmax: its
+        Jacobian times dL/da, row by row). ``scratch`` is accepted for compatibility."""
+        d = self.definition
+        if d.chain is None:
+            dz = F.softmax_rows_chain(grad_a, a)
+        else:
+            dz = d.chain(grad_a, z, a, z.dtype.type(self.param))
+        return _into(dz, out, z.dtype)
 
-        ``out`` receives the result; ``scratch`` (same shape, not aliasing ``grad_a`` or
-        ``out``) is work space that lets the training path run without allocating.
-        """
-        return np.multiply(grad_a, self.derivative(z, a), out=out)
+    @property
+    def negative_slope(self) -> float:
+        """Leaky ReLU's slope for z < 0 (the parameter of the table entry)."""
+        return self.param
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        extra = f"param={self.param}" if self.definition.param else ""
+        return f"Activation({self.name!r}{', ' + extra if extra else ''})"
 
 
-class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + e^-z), computed without overflow for any finite z."""
-
-    name = "sigmoid"
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        # expit never overflows: it stays finite and warning-free for |z| up to 1e308.
-        return expit(z, out=out)
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        # Slides: d/dx sigma(x) = sigma(x) * (1 - sigma(x)), from the cached output.
-        return a * (1.0 - a)
-
-    def backward(
-        self,
-        grad_a: Array,
-        z: Array,
-        a: Array,
-        out: Array | None = None,
-        scratch: Array | None = None,
-    ) -> Array:
-        # dL/dz = dL/da * a * (1 - a): the slides' sigma' from the cached output a.
-        one_minus_a = 1.0 - a if scratch is None else np.subtract(1.0, a, out=scratch)
-        out = np.multiply(grad_a, a, out=out)
-        out *= one_minus_a
-        return out
+def LeakyReLU(negative_slope: float = 0.01) -> Activation:  # noqa: N802 - kept as a class name
+    """Leaky ReLU with its slope for z < 0."""
+    return Activation(F.BY_NAME["leaky_relu"], negative_slope)
 
 
-class Tanh(Activation):
-    name = "tanh"
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.tanh(z, out=out)
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        return 1.0 - a * a
-
-    def backward(
-        self,
-        grad_a: Array,
-        z: Array,
-        a: Array,
-        out: Array | None = None,
-        scratch: Array | None = None,
-    ) -> Array:
-        if scratch is None:
-            return np.multiply(grad_a, self.derivative(z, a), out=out)
-        # tanh'(z) = 1 - a^2 from the cached output, built in the scratch array.
-        np.multiply(a, a, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        return np.multiply(grad_a, scratch, out=out)
+def _into(value: Array, out: Array | None, dtype: np.dtype) -> Array:
+    value = np.asarray(value, dtype=dtype)
+    if out is None or out is value:
+        return value
+    np.copyto(out, value)
+    return out
 
 
-class ReLU(Activation):
-    name = "relu"
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.maximum(z, 0.0, out=out)
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        # The sub-gradient at z == 0 is taken as 0, as PyTorch does.
-        return (z > 0).astype(z.dtype)
-
-    def backward(
-        self,
-        grad_a: Array,
-        z: Array,
-        a: Array,
-        out: Array | None = None,
-        scratch: Array | None = None,
-    ) -> Array:
-        # The mask z > 0 as 1.0/0.0 in the scratch array, or as a temporary boolean array.
-        mask = z > 0 if scratch is None else np.greater(z, 0, out=scratch)
-        return np.multiply(grad_a, mask, out=out)
-
-
-class LeakyReLU(Activation):
-    name = "leaky_relu"
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = float(negative_slope)
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        slope = z.dtype.type(self.negative_slope)
-        if 0.0 <= self.negative_slope <= 1.0:
-            # max(z, slope z) is z for z > 0 and slope z otherwise, in two in-place passes.
-            scaled = np.multiply(z, slope, out=out)
-            return np.maximum(z, scaled, out=scaled)
-        result = np.where(z > 0, z, z * slope)
-        if out is None:
-            return result
-        np.copyto(out, result)
-        return out
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        return np.where(z > 0, z.dtype.type(1.0), z.dtype.type(self.negative_slope))
-
-    def __repr__(self) -> str:
-        return f"LeakyReLU(negative_slope={self.negative_slope})"
-
-
-class Identity(Activation):
-    """The slides' linear output unit: y-hat = w . O + b."""
-
-    name = "identity"
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        if out is None or out is z:
-            return z
-        np.copyto(out, z)
-        return out
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        return np.ones_like(z)
-
-    def backward(
-        self,
-        grad_a: Array,
-        z: Array,
-        a: Array,
-        out: Array | None = None,
-        scratch: Array | None = None,
-    ) -> Array:
-        if out is None or out is grad_a:
-            return grad_a
-        np.copyto(out, grad_a)
-        return out
-
-
-class Softmax(Activation):
-    """Row-wise softmax, for the output layer only."""
-
-    name = "softmax"
-    output_only = True
-
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        # Subtracting the row maximum keeps exp() from overflowing for extreme logits.
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
-        return out
-
-    def derivative(self, z: Array, a: Array) -> Array:
-        raise InputError(
-            "softmax has no element-wise derivative; use Softmax.backward (a Jacobian product)"
-        )
-
-    def backward(
-        self,
-        grad_a: Array,
-        z: Array,
-        a: Array,
-        out: Array | None = None,
-        scratch: Array | None = None,
-    ) -> Array:
-        # dL/dz_j = a_j * (dL/da_j - sum_k dL/da_k a_k): the softmax Jacobian times a vector.
-        inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        out = np.subtract(grad_a, inner, out=out)
-        out *= a
-        return out
-
-
-_ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax)
-}
-_ALIASES = {
-    "linear": "identity",
-    "logistic": "sigmoid",
-    "leakyrelu": "leaky_relu",
-    "none": "identity",
-}
-
-ACTIVATION_NAMES: tuple[str, ...] = tuple(_ACTIVATIONS)
+ACTIVATION_NAMES: tuple[str, ...] = tuple(d.name for d in F.ACTIVATIONS)
 
 
 def get_activation(name: str | Activation, *, argument: str = "activation") -> Activation:
-    """Look an activation up by name ('sigmoid', 'tanh', 'relu', 'leaky_relu', ...)."""
+    """Look an activation up by name ('sigmoid', 'tanh', 'relu', 'gelu', ...)."""
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
         raise InputError(f"{argument} must be a name such as 'sigmoid', got {name!r}")
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in _ACTIVATIONS:
+    key = F.ALIASES.get(name.lower(), name.lower())
+    if key not in F.BY_NAME:
         known = ", ".join(repr(n) for n in ACTIVATION_NAMES)
         raise InputError(f"{argument}: unknown activation {name!r}; expected one of {known}")
-    return _ACTIVATIONS[key]()
+    return Activation(F.BY_NAME[key])

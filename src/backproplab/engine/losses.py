@@ -16,11 +16,12 @@ by a probability that has rounded to 0 or 1.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import InputError
+from .functions import LOSS_CODES, bce_term
 
 Array = np.ndarray
 
@@ -29,15 +30,29 @@ class Loss:
     name: ClassVar[str] = ""
     #: The output activation this loss is fused with (None: any activation).
     fused_activation: ClassVar[str | None] = None
+    #: :meth:`scale` as data, for the explanation's formulas: scale = numerator / count,
+    #: the 2 of the square's derivative (mse) or 1, over :meth:`mean_count`.
+    scale_numerator: ClassVar[int] = 1
+    #: L is the mean over all n·m outputs (True) or over the n samples, summed over the
+    #: classes (False: softmax cross-entropy).
+    mean_over_outputs: ClassVar[bool] = True
 
-    def value(
-        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
-    ) -> float:
-        """L for output pre-activations z, outputs a = f(z) and targets y.
+    def mean_count(self, n_samples: int, n_outputs: int) -> int:
+        """How many terms L averages: n·m, or n when the classes are summed."""
+        return n_samples * n_outputs if self.mean_over_outputs else n_samples
 
-        ``scratch``: two work arrays shaped like z and one (n, 1) column (the training path
-        passes them so that computing L allocates nothing).
-        """
+    def value(self, z: Array, a: Array, y: Array, scratch: Any = None) -> float:
+        """L for output pre-activations z, outputs a = f(z) and targets y: the mean of the
+        samples' losses (``scratch`` is accepted and ignored, for old callers)."""
+        return float(np.mean(self.row_values(z, a, y)))
+
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        """Each sample's own loss, shape (n,), in float64: L is their mean (the weighted
+        mean with sample weights)."""
+        raise NotImplementedError
+
+    def scale(self, n_samples: int, n_outputs: int) -> float:
+        """The factor in front of (y-hat - y) in dL/dy-hat (mse) or dL/dz (fused losses)."""
         raise NotImplementedError
 
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
@@ -45,8 +60,11 @@ class Loss:
         raise NotImplementedError
 
     def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
-        """dL/dz of the output layer when the loss is fused with its activation."""
-        raise NotImplementedError
+        """dL/dz of the output layer when the loss is fused with its activation:
+        (y-hat - y) times :meth:`scale`."""
+        out = np.subtract(a, y, out=out)
+        out *= a.dtype.type(self.scale(*a.shape))
+        return out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -56,17 +74,22 @@ class MeanSquaredError(Loss):
     """The slides' L = (1/n) sum (y-hat - y)^2 (mean over all elements, no 1/2)."""
 
     name = "mse"
+    scale_numerator = 2
 
-    def value(
-        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
-    ) -> float:
-        diff = np.subtract(a, y, out=None if scratch is None else scratch[0])
+    def value(self, z: Array, a: Array, y: Array, scratch: Any = None) -> float:
+        diff = a - y
         return float(np.vdot(diff, diff) / diff.size)
+
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        return np.mean((a - y) ** 2, axis=1, dtype=np.float64)
+
+    def scale(self, n_samples: int, n_outputs: int) -> float:
+        return 2.0 / (n_samples * n_outputs)
 
     def output_grad(self, a: Array, y: Array, out: Array | None = None) -> Array:
         # Slide: dL/dy-hat = 2(y-hat - y); over n samples (and k outputs) the mean adds 1/(n k).
         out = np.subtract(a, y, out=out)
-        out *= a.dtype.type(2.0 / a.size)
+        out *= a.dtype.type(self.scale(*a.shape))
         return out
 
 
@@ -76,21 +99,12 @@ class BinaryCrossEntropy(Loss):
     name = "bce"
     fused_activation = "sigmoid"
 
-    def value(
-        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
-    ) -> float:
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
         # log(1 + e^z) - y z is the same quantity, finite for any finite logit.
-        if scratch is None:
-            return float(np.mean(np.logaddexp(0.0, z) - y * z))
-        softplus, yz, _ = scratch
-        np.logaddexp(0.0, z, out=softplus)
-        softplus -= np.multiply(y, z, out=yz)
-        return float(np.mean(softplus))
+        return np.mean(bce_term(z, y), axis=1, dtype=np.float64)
 
-    def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
-        out = np.subtract(a, y, out=out)
-        out *= a.dtype.type(1.0 / a.size)
-        return out
+    def scale(self, n_samples: int, n_outputs: int) -> float:
+        return 1.0 / (n_samples * n_outputs)
 
 
 class CrossEntropy(Loss):
@@ -98,26 +112,16 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     fused_activation = "softmax"
+    mean_over_outputs = False
 
-    def value(
-        self, z: Array, a: Array, y: Array, scratch: tuple[Array, Array, Array] | None = None
-    ) -> float:
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
         # log softmax(z) = (z - max) - log sum exp(z - max): the shift keeps exp finite.
-        if scratch is None:
-            shifted = z - z.max(axis=1, keepdims=True)
-            log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        else:
-            shifted, work, row = scratch
-            np.subtract(z, z.max(axis=1, keepdims=True, out=row), out=shifted)
-            np.exp(shifted, out=work)
-            np.log(work.sum(axis=1, keepdims=True, out=row), out=row)
-            log_softmax = np.subtract(shifted, row, out=shifted)
-        return float(-np.vdot(y, log_softmax) / z.shape[0])
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -np.sum(y * log_softmax, axis=1, dtype=np.float64)
 
-    def fused_delta(self, a: Array, y: Array, out: Array | None = None) -> Array:
-        out = np.subtract(a, y, out=out)
-        out *= a.dtype.type(1.0 / a.shape[0])
-        return out
+    def scale(self, n_samples: int, n_outputs: int) -> float:
+        return 1.0 / n_samples
 
 
 _LOSSES: dict[str, type[Loss]] = {
@@ -132,6 +136,7 @@ _ALIASES = {
 }
 
 LOSS_NAMES: tuple[str, ...] = tuple(_LOSSES)
+assert set(LOSS_NAMES) == set(LOSS_CODES), "every loss needs its code in functions.LOSS_CODES"
 
 
 def get_loss(name: str | Loss) -> Loss:

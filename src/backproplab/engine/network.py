@@ -16,6 +16,7 @@ The backward pass is the delta recursion. With delta^l = dL/dz^l (one row per sa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from .activations import Activation, get_activation
+from .compiled import runner  # light: numba itself is imported only when it pays
 from .errors import DivergenceError, InputError
 from .init import initial_weights
 from .losses import Loss, get_loss
-from .validation import check_inputs, check_learning_rate, check_targets
+from .validation import check_inputs, check_learning_rate, check_sample_weight, check_targets
 
 Array = np.ndarray
 
@@ -109,7 +111,8 @@ class ParameterList(list):
 
     def __reduce__(self):  # type: ignore[override]
         # Pickle (joblib, GridSearchCV) rebuilds a list subclass through append/extend,
-        # which this class refuses; rebuild it through __init__ instead.
+        # which this class refuses; rebuild it through __init__ instead. (An MLP re-makes
+        # its lists as views of its parameter vector when unpickled: MLP.__setstate__.)
         return (type(self), (list(self), self._kind, self._dtype))
 
     def _checked(self, index: int, value: Any) -> Array:
@@ -128,7 +131,8 @@ class ParameterList(list):
     def __setitem__(self, index, value):  # type: ignore[override]
         if isinstance(index, slice):
             raise InputError(f"assign {self._kind} one array at a time")
-        super().__setitem__(index, self._checked(index, value))
+        # Written into the array in place: it is a view of the network's parameter vector.
+        np.copyto(self[index], self._checked(index, value))
 
     def append(self, value):  # type: ignore[override]
         raise InputError(f"the number of {self._kind} arrays is fixed by layer_sizes")
@@ -189,15 +193,27 @@ class MLP:
         self.seed = seed
         self.init = init
         rng = np.random.default_rng(seed)
-        weights = []
-        for n_in, n_out, act in zip(
-            self.layer_sizes[:-1], self.layer_sizes[1:], self._activations, strict=True
-        ):
-            weights.append(initial_weights(init, rng, n_in, n_out, act.name).astype(self.dtype))
+        self._flat = np.zeros(_n_parameters(self.layer_sizes), dtype=self.dtype)
+        self._make_views()
+        for W, n_in, n_out, act in zip(
+            self._weights, self.layer_sizes[:-1], self.layer_sizes[1:], self._activations,
+            strict=True,
+        ):  # fmt: skip
+            W[...] = initial_weights(init, rng, n_in, n_out, act.name)
+
+    def _make_views(self) -> None:
+        """weights[l] and biases[l] as views of one parameter vector W1, b1, W2, b2, ...
+
+        One buffer lets the compiled loop and the optimisers treat every parameter as one
+        array, while ``weights[l][i, j]`` stays the slides' w^{l+1}_ij."""
+        weights, biases, pos = [], [], 0
+        for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True):
+            weights.append(self._flat[pos : pos + n_in * n_out].reshape(n_in, n_out))
+            pos += n_in * n_out
+            biases.append(self._flat[pos : pos + n_out])
+            pos += n_out
         self._weights = ParameterList(weights, "weights", self.dtype)
-        self._biases = ParameterList(
-            [np.zeros(n, dtype=self.dtype) for n in self.layer_sizes[1:]], "biases", self.dtype
-        )
+        self._biases = ParameterList(biases, "biases", self.dtype)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -233,12 +249,17 @@ class MLP:
     def copy(self) -> MLP:
         """A deep copy: same architecture and parameters, independent arrays."""
         other = object.__new__(MLP)
-        other.__dict__.update(self.__dict__)
-        for private in ("_work", "_update_scratch"):  # work buffers belong to one network
-            other.__dict__.pop(private, None)
-        other._weights = ParameterList([w.copy() for w in self._weights], "weights", self.dtype)
-        other._biases = ParameterList([b.copy() for b in self._biases], "biases", self.dtype)
+        other.__setstate__(self.__getstate__())
         return other
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
+        state["_flat"] = self._flat.copy()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._make_views()
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -263,8 +284,10 @@ class MLP:
         values = list(values)
         if len(values) != len(current):
             raise InputError(f"{kind} needs {len(current)} arrays, got {len(values)}")
-        checked = [current._checked(i, v) for i, v in enumerate(values)]
-        return ParameterList(checked, kind, self.dtype)
+        checked = [current._checked(i, v) for i, v in enumerate(values)]  # all, then write
+        for target, value in zip(current, checked, strict=True):
+            np.copyto(target, value)
+        return current
 
     @property
     def activations(self) -> list[str]:
@@ -326,201 +349,168 @@ class MLP:
         """Run the forward pass and keep every z and a for the backward pass."""
         return self._forward(self.check_X(X))
 
-    def _forward(self, X: Array, ws: _Workspace | None = None) -> Trace:
-        """The forward pass; with a workspace ``ws`` every z and a goes into its buffers."""
-        z_out = ws.z if ws is not None else [None] * self.n_layers
-        a_out = ws.a if ws is not None else [None] * (self.n_layers + 1)
+    def _forward(self, X: Array) -> Trace:
         zs: list[Array] = []
         acts: list[Array] = [X]
         a = X
-        layers = zip(self._weights, self._biases, self._activations, strict=True)
-        for l, (W, b, act) in enumerate(layers):
+        for W, b, act in zip(self._weights, self._biases, self._activations, strict=True):
             # Slides: O1 = sigmoid(w1_11 * i1 + w1_21 * i2 + b11), for every unit at once.
-            z = np.matmul(a, W, out=z_out[l])
-            z += b
-            a = act.forward(z, out=a_out[l + 1])
+            z = a @ W + b
+            a = act.forward(z)
             zs.append(z)
             acts.append(a)
         return Trace(z=zs, a=acts)
 
     def predict(self, X: Any) -> Array:
-        """The network's output y-hat for each row of X, shape (n, n_outputs)."""
+        """The network's output y-hat for each row of X, shape (n, n_outputs).
+
+        A dask array is predicted chunk by chunk where it lies (backproplab.distributed)."""
+        if _is_dask(X):
+            from ..distributed import predict
+
+            return predict(self, X)
         return self.forward(X).output
 
-    def loss(self, X: Any, Y: Any) -> float:
-        """L over the batch (for mse: the mean of (y-hat - y)^2 over all elements)."""
+    def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
+        """L over the batch (for mse: the mean of (y-hat - y)^2 over all elements); with
+        ``sample_weight``, the weighted mean of the samples' losses."""
         trace = self.forward(X)
         Yc = self.check_Y(Y, trace.output.shape[0])
-        return self._loss.value(trace.z[-1], trace.output, Yc)
+        weights = check_sample_weight(sample_weight, Yc.shape[0])
+        return self._loss_value(trace, Yc, weights)
+
+    def _loss_value(self, trace: Trace, Y: Array, weights: Array | None) -> float:
+        if weights is None:
+            return self._loss.value(trace.z[-1], trace.output, Y)
+        rows = self._loss.row_values(trace.z[-1], trace.output, Y)
+        return float(weights @ rows / weights.sum())
 
     # ------------------------------------------------------------------ backward
-    def backward(self, trace: Trace, Y: Any) -> Gradients:
+    def backward(self, trace: Trace, Y: Any, sample_weight: Any = None) -> Gradients:
         """Backpropagate through a trace from :meth:`forward` (nothing is recomputed)."""
         Yc = self.check_Y(Y, trace.output.shape[0])
-        return self._backward(trace, Yc)
+        return self._backward(trace, Yc, check_sample_weight(sample_weight, Yc.shape[0]))
 
-    def _backward(self, trace: Trace, Y: Array, ws: _Workspace | None = None) -> Gradients:
-        """The delta recursion; with a workspace ``ws`` every array goes into its buffers
-        (``out=`` arguments), so that a training step allocates nothing. Without one, every
-        array is fresh. The operations and their order are the same either way."""
+    def _backward(self, trace: Trace, Y: Array, weights: Array | None = None) -> Gradients:
+        """The delta recursion, each line the slide formula it generalises.
+
+        ``weights`` (one per row) make L the weighted mean of the rows' losses: each row's
+        part of dL/dy-hat is scaled by n w_i / sum(w), and nothing else changes."""
         L = self.n_layers
-        fresh: list[Any] = [None] * L
-        gw_out = ws.grad_w if ws is not None else fresh
-        gb_out = ws.grad_b if ws is not None else fresh
-        ga_out = ws.grad_a if ws is not None else fresh
-        delta_out = ws.delta if ws is not None else fresh
-        scratch = ws.scratch if ws is not None else fresh
         grad_w: list[Array] = [None] * L  # type: ignore[list-item]
         grad_b: list[Array] = [None] * L  # type: ignore[list-item]
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
         act_grads: list[Array | None] = [None] * L
-        out_act = self._activations[-1]
         y_hat = trace.a[-1]
         if self._loss.fused_activation is not None:
             # Sigmoid + BCE, softmax + CE: dL/dz = (y-hat - y)/n, exact and stable.
-            delta = self._loss.fused_delta(y_hat, Y, out=delta_out[-1])
+            delta = self._loss.fused_delta(y_hat, Y)
+            if weights is not None:
+                delta *= _row_scale(weights, y_hat.dtype)
         else:
             # Slide: dL/dy-hat = 2(y-hat - y), here (2/n)(y-hat - y) for the batch mean.
-            grad_out = self._loss.output_grad(y_hat, Y, out=ga_out[-1])
+            grad_out = self._loss.output_grad(y_hat, Y)
+            if weights is not None:
+                grad_out *= _row_scale(weights, y_hat.dtype)
             act_grads[-1] = grad_out
             # The slides' output is linear, so f'(z) = 1 and delta = dL/dy-hat.
-            delta = out_act.backward(
-                grad_out, trace.z[-1], y_hat, out=delta_out[-1], scratch=scratch[-1]
-            )
+            delta = self._activations[-1].backward(grad_out, trace.z[-1], y_hat)
         for l in range(L - 1, -1, -1):
             deltas[l] = delta
-            a_prev = trace.a[l]
             # Slide: dL/dw2_11 = dL/dy-hat * O1 -- summed over the batch's rows.
-            grad_w[l] = np.matmul(a_prev.T, delta, out=gw_out[l])
+            grad_w[l] = trace.a[l].T @ delta
             # Slide: dL/db21 = dL/dy-hat * 1.
-            grad_b[l] = np.sum(delta, axis=0, out=gb_out[l])
+            grad_b[l] = delta.sum(axis=0)
             if l > 0:
                 # Slide: dL/dO1 = dL/dy-hat * w2_11 -- every path from O1 onward, summed.
-                grad_a = np.matmul(delta, self._weights[l].T, out=ga_out[l - 1])
+                grad_a = delta @ self._weights[l].T
                 act_grads[l - 1] = grad_a
                 # Slide: dO1/dz = sigma'(z) = sigma(z)(1 - sigma(z)), from the cached O1.
-                delta = self._activations[l - 1].backward(
-                    grad_a, trace.z[l - 1], trace.a[l], out=delta_out[l - 1], scratch=scratch[l - 1]
-                )
-        loss_scratch = ws.loss_scratch if ws is not None else None
-        loss = self._loss.value(trace.z[-1], y_hat, Y, scratch=loss_scratch)
+                delta = self._activations[l - 1].backward(grad_a, trace.z[l - 1], trace.a[l])
+        loss = self._loss_value(trace, Y, weights)
         return Gradients(
             weights=grad_w, biases=grad_b, loss=loss, deltas=deltas, activation_grads=act_grads
         )
 
-    def gradients(self, X: Any, Y: Any) -> Gradients:
-        """dL/dW and dL/db of the mean loss over the batch (X, Y)."""
+    def gradients(self, X: Any, Y: Any, sample_weight: Any = None) -> Gradients:
+        """dL/dW and dL/db of the mean loss over the batch (X, Y) (with ``sample_weight``:
+        of the weighted mean of the samples' losses)."""
         Xc = self.check_X(X)
         Yc = self.check_Y(Y, Xc.shape[0])
-        return self._backward(self._forward(Xc), Yc)
+        weights = check_sample_weight(sample_weight, Xc.shape[0])
+        return self._backward(self._forward(Xc), Yc, weights)
 
     def _train_gradients(self, X: Array, Y: Array) -> Gradients:
-        """Gradients for X, Y already checked by check_X/check_Y (the training loops' path).
-
-        The arrays returned are internal work buffers that the next call overwrites:
-        use them (e.g. in an optimiser update) before computing the next gradients.
-        Same maths as :meth:`gradients`, but every array lives in a :class:`_Workspace`
-        allocated once per batch size, so a training step allocates nothing.
-        """
-        work = self.__dict__.setdefault("_work", {})
-        ws = work.get(X.shape[0])
-        if ws is None:
-            if len(work) >= 4:  # a loop uses one or two batch sizes; do not hoard memory
-                work.clear()
-            ws = work[X.shape[0]] = _Workspace(self, X.shape[0])
-        return self._backward(self._forward(X, ws), Y, ws)
+        """Gradients for X, Y already checked by check_X/check_Y."""
+        return self._backward(self._forward(X), Y)
 
     # ------------------------------------------------------------------ update
     def apply_gradients(self, grads: Gradients, lr: float) -> None:
         """The slides' update w(new) = w - eta dL/dw, for every parameter, in place."""
-        lr = check_learning_rate(lr)
-        step = self.dtype.type(lr)
-        scratch = self.__dict__.get("_update_scratch")
-        if scratch is None:  # eta * dL/dw is formed here, so the update allocates nothing
-            scratch = self.__dict__["_update_scratch"] = [
-                np.empty_like(p) for p in self.parameters()
-            ]
-        for p, g, s in zip(self.parameters(), grads, scratch, strict=True):
-            p -= np.multiply(g, step, out=s)
+        step = self.dtype.type(check_learning_rate(lr))
+        for p, g in zip(self.parameters(), grads, strict=True):
+            p -= g * step
 
     def step(self, X: Any, Y: Any, lr: float) -> float:
         """One gradient-descent update in place; returns the loss *before* the update.
 
         Every parameter is updated from the gradients of the same forward pass, exactly
-        the slides' update formulas w(new) = w - eta * dL/dw.
+        the slides' update formulas w(new) = w - eta * dL/dw. Called in a loop, the step
+        runs compiled once that has paid for loading the compiled code (see
+        ``engine/compiled/runner.py``); the result is the same to rounding.
         """
         lr = check_learning_rate(lr)
-        Xc = self.check_X(X)
-        Yc = self.check_Y(Y, Xc.shape[0])
-        # A diverging run overflows on the way to an inf loss; that is reported below as a
-        # DivergenceError, so NumPy's overflow warnings would only be noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            grads = self._train_gradients(Xc, Yc)
-        if not np.isfinite(grads.loss):
+        Xc = check_inputs(X, self.layer_sizes[0], self.dtype)
+        Yc = check_targets(Y, Xc.shape[0], self.layer_sizes[-1], self._loss.name, self.dtype)
+        loss = runner.step(self, Xc, Yc, lr)
+        if loss is None:
+            started = runner.clock()
+            # A diverging run overflows on the way to an inf loss; that is reported below
+            # as a DivergenceError, so NumPy's overflow warnings would only be noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                grads = self._train_gradients(Xc, Yc)
+            loss = grads.loss
+            if math.isfinite(loss):
+                self.apply_gradients(grads, lr)
+            runner.spent_in_numpy(runner.clock() - started)
+        if not math.isfinite(loss):
             raise DivergenceError(
-                f"the loss is {grads.loss}; the parameters were left unchanged "
+                f"the loss is {loss}; the parameters were left unchanged "
                 "(try a smaller learning rate)"
             )
-        self.apply_gradients(grads, lr)
-        return grads.loss
+        return loss
 
     # ------------------------------------------------------------------ training
-    def fit(
-        self,
-        X: Any,
-        Y: Any,
-        *,
-        epochs: int = 100,
-        lr: float = 0.1,
-        batch_size: int | None = None,
-        optimizer: Any = "sgd",
-        **options: Any,
-    ) -> Any:
+    def fit(self, X: Any, Y: Any, settings: Any = None, **options: Any) -> Any:
         """Train in place and return the History of per-epoch metrics.
 
-        ``batch_size=None`` is full batch (the slides' L over all n samples); ``optimizer``
-        is 'sgd' (the slides' update), 'momentum', 'nesterov' or 'adam'. Further options
-        (momentum, weight_decay, schedule, seed, validation_split, validation_data,
-        patience, callbacks, ...) are those of :func:`backproplab.engine.fit.fit`.
+        The settings are those of :func:`backproplab.engine.fit.fit` (a ``FitSettings``, or
+        its fields as keywords): ``epochs=100``, ``lr=0.1``, ``batch_size=None`` (full batch,
+        the slides' L over all n samples), ``optimizer='sgd'`` (the slides' update;
+        'momentum', 'nesterov', 'adam'), momentum, weight_decay, schedule, seed,
+        validation_split, validation_data, patience, callbacks, sample_weight, resume,
+        checkpoint_every, on_checkpoint, path.
         """
         from .fit import fit  # the training loop lives in its own module
 
-        return fit(
-            self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-            **options,
-        )  # fmt: skip
+        return fit(self, X, Y, settings, **options)
 
 
-class _Workspace:
-    """Every array of a training step for batches of ``n`` rows, allocated once.
+#: Attributes a network derives from its parameter vector or caches for speed.
+_DERIVED = ("_weights", "_biases", "_flat", "_compiled", "_step_sgd")
 
-    ``_forward``/``_backward`` write into these buffers when given the workspace, so that a
-    step after the first allocates no array proportional to the batch or to the parameters.
-    An identity layer's a is its z and its delta its dL/da: no copies.
-    """
 
-    def __init__(self, net: MLP, n: int) -> None:
-        dt = net.dtype
-        acts = net._activations
-        units = net.layer_sizes[1:]
-        self.z = [np.empty((n, k), dt) for k in units]
-        self.a: list[Array | None] = [None] + [
-            z if act.name == "identity" else np.empty_like(z)
-            for z, act in zip(self.z, acts, strict=True)
-        ]
-        self.grad_a = [np.empty((n, k), dt) for k in units]
-        self.delta = [
-            g if act.name == "identity" else np.empty_like(g)
-            for g, act in zip(self.grad_a, acts, strict=True)
-        ]
-        self.scratch = [np.empty((n, k), dt) for k in units]
-        self.grad_w = [np.empty_like(W) for W in net._weights]
-        self.grad_b = [np.empty_like(b) for b in net._biases]
-        row = np.empty((n, 1), dt)
-        # The loss value's work arrays: two shaped like the output, one column. With a fused
-        # loss dL/da of the output is never formed, so its buffer is free to use here.
-        fused = net._loss.fused_activation is not None
-        self.loss_scratch = (self.scratch[-1], self.grad_a[-1] if fused else self.scratch[-1], row)
+def _n_parameters(sizes: list[int]) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def _row_scale(weights: Array, dtype: np.dtype) -> Array:
+    """n w_i / sum(w) as a column: the factor each row's loss gradient takes."""
+    return (weights * (weights.shape[0] / weights.sum())).astype(dtype)[:, None]
+
+
+def _is_dask(value: Any) -> bool:
+    return type(value).__module__.startswith("dask.")
 
 
 # ---------------------------------------------------------------------- helpers

@@ -128,7 +128,9 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise InputError("nesterov=True needs a momentum > 0 (e.g. momentum=0.9)")
-        self._velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
+        self._flat_velocity, self._velocity = (
+            _zeros_like(self.params) if self.momentum else (None, [])
+        )
         self._lookahead = [np.empty_like(p) for p in self.params] if self.nesterov else []
 
     def _update(self, i: int, p: Array, g: Array) -> None:
@@ -180,8 +182,8 @@ class Adam(Optimizer):
         self.beta1 = _fraction(beta1, "beta1", allow_one=False)
         self.beta2 = _fraction(beta2, "beta2", allow_one=False)
         self.eps = _non_negative(eps, "eps")
-        self._m = [np.zeros_like(p) for p in self.params]
-        self._v = [np.zeros_like(p) for p in self.params]
+        self._flat_m, self._m = _zeros_like(self.params)
+        self._flat_v, self._v = _zeros_like(self.params)
         self._work = [np.empty_like(p) for p in self.params]
 
     def step(self, grads: Iterable[Array]) -> None:
@@ -358,6 +360,19 @@ def make_schedule(
 
 
 # ---------------------------------------------------------------------- checks
+def _zeros_like(params: list[Array]) -> tuple[Array | None, list[Array]]:
+    """Zeroed state for every parameter, as views of one vector (which the compiled loop
+    updates as a whole, in the network's parameter order)."""
+    if len({p.dtype for p in params}) > 1:  # mixed dtypes: one array each (NumPy path only)
+        return None, [np.zeros_like(p) for p in params]
+    flat = np.zeros(sum(p.size for p in params), dtype=params[0].dtype)
+    views, pos = [], 0
+    for p in params:
+        views.append(flat[pos : pos + p.size].reshape(p.shape))
+        pos += p.size
+    return flat, views
+
+
 def _number(value: Any, name: str) -> float:
     try:
         x = float(value)

@@ -6,6 +6,7 @@ expected shape or value and what was actually given.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -36,12 +37,31 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
+def _ready(arr: Any, dtype: np.dtype, width: int) -> bool:
+    """A C-ordered, finite (n >= 1, width) array of ``dtype``: nothing to convert or report.
+    Cheap for the small arrays of a per-call loop (the per-call cost is what it saves)."""
+    if (
+        type(arr) is not np.ndarray
+        or arr.ndim != 2
+        or (arr.dtype is not dtype and arr.dtype != dtype)
+    ):
+        return False
+    rows, cols = arr.shape
+    if cols != width or rows == 0 or arr.strides != (cols * arr.itemsize, arr.itemsize):
+        return False  # (the strides test is C order, cheaper than arr.flags)
+    if arr.size <= 32:
+        return all(map(math.isfinite, arr.ravel().tolist()))
+    return bool(np.isfinite(arr).all())
+
+
 def check_inputs(X: Any, n_in: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """X as a C-contiguous (n_samples, n_in) array of ``dtype``.
 
     A 1-D X is taken as *one* sample and must have length n_in (for n samples of a
     single feature pass ``X.reshape(-1, 1)``).
     """
+    if _ready(X, dtype, n_in):
+        return X  # already what is asked for (the per-call path of MLP.step, fit's batches)
     arr = _as_float_array(X, name, dtype)
     if arr.ndim == 1:
         if arr.shape[0] != n_in:
@@ -71,6 +91,8 @@ def check_targets(
     For ``cross_entropy``, integer class labels of shape (n,) are one-hot encoded.
     For a single output, a 1-D Y of length n is accepted as a column.
     """
+    if loss == "mse" and _ready(Y, dtype, n_out) and Y.shape[0] == n_samples:
+        return Y
     raw = np.asarray(Y) if not isinstance(Y, np.ndarray) else Y
     if loss == "cross_entropy" and raw.ndim == 1 and n_out > 1:
         return _one_hot_labels(raw, n_samples, n_out, dtype, name)
@@ -136,6 +158,8 @@ def _one_hot_labels(
 
 
 def check_learning_rate(lr: Any) -> float:
+    if type(lr) is float and 0.0 <= lr < math.inf:  # the per-call path: nothing to convert
+        return lr
     try:
         value = float(lr)
     except (TypeError, ValueError):
@@ -143,3 +167,37 @@ def check_learning_rate(lr: Any) -> float:
     if not np.isfinite(value) or value < 0:
         raise InputError(f"lr must be a finite number >= 0, got {lr!r}")
     return value
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """Per-sample weights as a float64 vector of length n (None stays None).
+
+    Weights must be finite and >= 0 with a positive sum; L becomes the weighted mean of
+    the samples' losses, sum_i w_i l_i / sum_i w_i (all ones: the plain mean)."""
+    if sample_weight is None:
+        return None
+    arr = _as_float_array(sample_weight, "sample_weight", np.dtype(np.float64))
+    if arr.ndim == 0:
+        arr = np.full(n_samples, float(arr))
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise InputError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample, "
+            f"got shape {arr.shape}"
+        )
+    _check_finite(arr, "sample_weight")
+    if (arr < 0).any():
+        raise InputError("sample_weight must be >= 0")
+    if not arr.sum() > 0:
+        raise InputError("sample_weight must have a positive sum")
+    return arr
+
+
+def check_fraction(value: Any, name: str) -> float:
+    """A fraction of the rows to hold out, in [0, 1)."""
+    try:
+        fraction = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not 0.0 <= fraction < 1.0:
+        raise InputError(f"{name} must lie in [0, 1), got {fraction}")
+    return fraction

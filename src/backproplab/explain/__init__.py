@@ -12,10 +12,10 @@ The ``substituted`` expressions are plain Python; the names they may call are
 import sys
 import types
 
-from .derivation import STEP_KINDS, Section, Step
 from .explanation import FORMAT, VERSION, Explanation, explain
 from .expr import SUBSTITUTED_NAMES
 from .names import ParamRef, param_name, parse_neuron_name, parse_param_name
+from .steps import STEP_KINDS, Section, Step
 
 __all__ = [
     "FORMAT",

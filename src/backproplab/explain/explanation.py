@@ -9,14 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 from ..engine import MLP
 from ..engine.errors import InputError
-from .derivation import Derivation, Section, Step, all_steps, as_list
+from .derivation import Derivation
 from .focus import focus_neuron, focus_param
 from .names import param_name, parse_neuron_name, parse_param_name
+from .steps import Section, Step, all_steps
 
 FORMAT = "backproplab.explanation"
 VERSION = 1
+
+
+def as_list(arr: np.ndarray) -> list:
+    return np.asarray(arr, dtype=float).tolist()
 
 
 class Explanation:
@@ -50,15 +57,15 @@ class Explanation:
 
     @property
     def loss(self) -> float:
-        return float(self.derivation.grads.loss)
+        return float(self.derivation.quantities.grads.loss)
 
     @property
     def lr(self) -> float:
-        return self.derivation.lr
+        return self.derivation.quantities.lr
 
     @property
     def n_samples(self) -> int:
-        return self.derivation.n
+        return self.derivation.quantities.n
 
     def step(self, step_id: str) -> Step:
         """The step with this id (e.g. ``'gradient:w2_11'``, ``'update:b1_2'``)."""
@@ -94,8 +101,8 @@ class Explanation:
             },
             "lr": self.lr,
             "n_samples": self.n_samples,
-            "inputs": as_list(self.derivation.X),
-            "targets": as_list(self.derivation.Y),
+            "inputs": as_list(self.derivation.quantities.X),
+            "targets": as_list(self.derivation.quantities.Y),
             "loss": self.loss,
             "focus": self.focus,
             "slides_labels": self.slides_labels,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .derivation import Section, Step
 from .names import ParamRef, param_name, parse_param_name
+from .steps import Section, Step
 
 
 def _keep_for_param(step: Step, ref: ParamRef, n_layers: int) -> bool:

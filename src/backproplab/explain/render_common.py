@@ -9,8 +9,8 @@ import numpy as np
 from .expr import format_number
 
 if TYPE_CHECKING:
-    from .derivation import Step
     from .explanation import Explanation
+    from .steps import Step
 
 
 def title(exp: Explanation) -> str:
@@ -33,7 +33,7 @@ def _vector(row: np.ndarray) -> str:
 
 def describe_data(exp: Explanation) -> list[str]:
     """The inputs and targets, one line per sample."""
-    X, Y = exp.derivation.X, exp.derivation.Y
+    X, Y = exp.derivation.quantities.X, exp.derivation.quantities.Y
     if exp.n_samples == 1:
         return [f"input {_vector(X[0])}, target {_vector(Y[0])}"]
     return [

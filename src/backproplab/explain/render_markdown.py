@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .derivation import Step
 from .render_common import (
     describe_data,
     describe_focus,
@@ -13,6 +12,7 @@ from .render_common import (
     step_parts,
     title,
 )
+from .steps import Step
 
 if TYPE_CHECKING:
     from .explanation import Explanation

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .derivation import Step
 from .render_common import describe_data, describe_focus, describe_network, step_parts, title
+from .steps import Step
 
 if TYPE_CHECKING:
     from .explanation import Explanation

@@ -170,8 +170,10 @@ class LabSession:
     def train(self, epochs: int, max_seconds: float | None = None) -> int:
         """``epochs`` passes over the data in shuffled mini-batches (or full batches).
 
-        With ``max_seconds``, stops after the first epoch that ends past that time.
-        Returns the number of epochs run.
+        The epochs run through the engine's public ``net.fit`` (and so its compiled fast
+        paths), in chunks of whole epochs. With ``max_seconds``, each chunk is sized from
+        the time the ones before took, and training stops after the first chunk that ends
+        past that time. Returns the number of epochs run.
         """
         n, bs = self.data.n_samples, self.batch_size
         per_epoch = -(-n // bs)
@@ -181,27 +183,77 @@ class LabSession:
                 f"{MAX_UPDATES_PER_REQUEST} updates in one request; ask for fewer epochs"
             )
         self._clear_cycle()
-        net, lr = self.net, self.config.lr
-        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
-        for done in range(1, epochs + 1):
-            order = self.rng.permutation(n) if bs < n else None
-            for start in range(0, n, bs):
-                idx = slice(None) if order is None else order[start : start + bs]
-                # The checked-array path of the engine: X and Y were validated once.
-                grads = net._train_gradients(self.X[idx], self.Y[idx])
-                if not np.isfinite(grads.loss):
-                    self._record()
-                    raise DivergenceError(
-                        f"the loss became {grads.loss} in epoch {self.epochs + 1}; the "
-                        "parameters keep their last finite values (try a smaller learning rate)"
-                    )
-                net.apply_gradients(grads, lr)
-                self.updates += 1
-            self.epochs += 1
-            self._record()
-            if deadline is not None and time.perf_counter() > deadline:
-                return done
-        return epochs
+        started = time.perf_counter()
+        deadline = None if max_seconds is None else started + max_seconds
+        done, chunk = 0, epochs if deadline is None else 1
+        while done < epochs:
+            chunk = min(chunk, epochs - done)
+            self._fit(chunk, per_epoch)
+            done += chunk
+            if deadline is None:
+                continue
+            now = time.perf_counter()
+            if now > deadline:
+                break
+            # Fill the rest of the budget at the rate measured so far (at most doubling,
+            # so that one slow epoch cannot make a chunk run far past the deadline).
+            per = (now - started) / done
+            chunk = max(1, min(2 * done, int((deadline - now) / per) if per > 0 else 2 * done))
+        return done
+
+    def _fit(self, epochs: int, per_epoch: int) -> None:
+        """``epochs`` epochs of ``net.fit``; the loss curve gets one point per epoch."""
+        # A fresh shuffling seed per call, drawn from the session's generator: the same
+        # configuration gives the same run, and no two calls repeat the same order.
+        seed = int(self.rng.integers(2**63))
+        first = self.updates
+        try:
+            history = self.net.fit(
+                self.X, self.Y, epochs=epochs, lr=self.config.lr,
+                batch_size=None if per_epoch == 1 else self.batch_size, seed=seed,
+            )  # fmt: skip
+        except DivergenceError as exc:
+            self._diverged(exc, per_epoch)
+        losses = history.metrics["loss"]
+        # fit's loss of an epoch is measured during it (for full batch: before its update),
+        # so the epoch k > 1 of full batch gives L after k - 1 updates exactly; mini-batch
+        # epochs give their mean batch loss, drawn at the epoch's end.
+        full = per_epoch == 1
+        for k in range(1, epochs):
+            loss = losses[k] if full else losses[k - 1]
+            self._append(first + (k if full else k * per_epoch), loss)
+        self.updates += epochs * per_epoch
+        self.epochs += epochs
+        self._record()
+
+    def _diverged(self, exc: DivergenceError, per_epoch: int) -> None:
+        """Count what fit kept, and say where it broke in this session's epochs."""
+        history = getattr(exc, "history", None)
+        completed = len(history) if history is not None else 0
+        # fit put back the parameters of an epoch start before the one that broke.
+        kept = max(completed - 1, 0)
+        self.updates += kept * per_epoch
+        self.epochs += kept
+        self._record()
+        epoch = self.epochs + (completed - kept) + 1
+        where = f"epoch {epoch}"
+        layer = getattr(exc, "layer", None)
+        if layer is not None:
+            where += f", starting in layer {layer}"
+        suggested = getattr(exc, "suggested_lr", None)
+        advice = f"try a smaller learning rate (lr was {self.config.lr:g}" + (
+            f"; about {suggested:.3g} should be stable)" if suggested else ")"
+        )
+        error = DivergenceError(
+            f"training diverged in {where}: the loss became infinite or NaN; the parameters "
+            f"keep their last finite values; {advice}"
+        )
+        for attr in ("layer", "step", "suggested_lr"):
+            if hasattr(exc, attr):
+                setattr(error, attr, getattr(exc, attr))
+        error.history = history  # type: ignore[attr-defined]
+        error.epoch = epoch  # type: ignore[attr-defined]
+        raise error from None
 
     def _clear_cycle(self) -> None:
         self.phase = "ready"
@@ -229,7 +281,10 @@ class LabSession:
         return float(self.net.loss(self.X, self.Y))
 
     def _record(self) -> None:
-        self.history.append((self.updates, self.full_loss()))
+        self._append(self.updates, self.full_loss())
+
+    def _append(self, updates: int, loss: float) -> None:
+        self.history.append((updates, float(loss)))
         if len(self.history) > MAX_HISTORY:
             # Thin out the older half so a long run keeps its shape and its latest points.
             half = len(self.history) // 2

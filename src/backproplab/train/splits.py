@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.errors import InputError
+from ..engine.validation import check_fraction
 
 
 def split_indices(
@@ -17,12 +18,7 @@ def split_indices(
     With ``stratify`` (class labels), each class contributes the same fraction, rounded,
     but keeps at least one row on the training side.
     """
-    try:
-        fraction = float(fraction)
-    except (TypeError, ValueError):
-        raise InputError(f"the {name} fraction must be a number, got {fraction!r}") from None
-    if not 0.0 <= fraction < 1.0:
-        raise InputError(f"the {name} fraction must lie in [0, 1), got {fraction}")
+    fraction = check_fraction(fraction, f"the {name} fraction")
     all_rows = np.arange(n)
     if fraction == 0.0:
         return all_rows, all_rows[:0]

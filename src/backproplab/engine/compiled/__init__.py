@@ -1,13 +1,12 @@
-"""Compiled fast paths of the engine (numba + NumPy's own BLAS).
+"""The compiled path of the engine: the same maths as network.py/optim.py, without NumPy's
+per-call overhead.
 
-They compute exactly what the NumPy code in ``network.py``/``optim.py`` computes -- the
-tests hold them to it (1e-12 in float64) -- without NumPy's per-call overhead:
-
-* ``smallnet``: forward, backward and the slides' update for whole runs of tiny networks
-  (the slides' 2-2-1 trains ~3x faster than its formulas typed out in plain Python);
-* ``batchloop``: one SGD epoch of any MLP as one call, BLAS products with the update folded
-  in, the element-wise work fused;
+* ``dispatch``: the table's activations (engine/functions.py), compiled from their one source;
+* ``kernel``: the training loop -- forward, loss, backward and every optimiser's update for
+  blocks of epochs -- in one numba function, BLAS for the big products, loops for tiny ones;
+* ``runner``: the one contract ``fit`` and ``MLP.step`` use, and the cost model that decides
+  when loading compiled code pays;
 * ``blas``: NumPy's bundled CBLAS ``gemm``; ``threads``: one BLAS thread for small products.
 
-``engine.fit`` chooses them when they apply and falls back to the NumPy path otherwise.
+The tests hold the compiled path to the NumPy path (1e-12 in float64).
 """

@@ -1,0 +1,314 @@
+"""The compiled training loop: epochs of forward, backward and update in one numba function.
+
+Why it exists: a NumPy training step is ~50 calls, each costing about as much as its
+arithmetic on small networks, and the element-wise ones each make one more pass over memory
+on large ones. Here a whole block of epochs is one call: matrix products go to NumPy's own
+BLAS (``gemm``, blas.py) or, when tiny, to plain loops; everything between them is one fused
+loop per layer. The element-wise maths is *not* written here: ``activate`` and ``chain`` are
+built from the one table (engine/functions.py) by dispatch.py, which compiles the table's own
+functions. What is written here is the bookkeeping of the slides' procedure: the delta
+recursion (network.py's ``_backward``, line for line) and the optimisers' updates (optim.py's
+formulas, in the same order of operations, in the network's dtype).
+
+Parameters and optimiser state are flat vectors (the network keeps its arrays as views into
+one buffer): layer l's W (row-major, n_in x n_out) starts at ``w_off[l]``, its b at
+``b_off[l]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .blas import NO_TRANS, ROW_MAJOR, TRANS
+from .dispatch import activate_block, chain, chain_block, kernel
+
+#: Optimisers (``opt``): SGD with optional (Nesterov) momentum, and Adam.
+SGD, ADAM = 0, 1
+#: Slots of ``consts`` (an array of the network's dtype, so float32 stays float32).
+MOMENTUM, WEIGHT_DECAY, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, EPS, SCALE = range(8)
+N_CONSTS = 8
+#: Products with fewer multiply-adds than this run as loops: a BLAS call costs more.
+LOOP_WORK = 2048
+SOFTMAX = 9  # functions.SOFTMAX_CODE (checked by the tests)
+
+
+def work_size(sizes, batch_rows: int) -> int:
+    """Elements of ``train``'s work space for batches of ``batch_rows`` rows."""
+    return batch_rows * (4 * sum(sizes[1:]) + sizes[0] + sizes[-1])
+
+
+@kernel
+def _cast(consts, value):
+    """``value`` rounded to the network's dtype (NumPy's ``dtype.type(value)``)."""
+    consts[SCALE] = value
+    return consts[SCALE]
+
+
+@kernel
+def _product(gemm, ta, tb, m, n, k, alpha, A, B, beta, C):
+    """C <- alpha op(A) op(B) + beta C (C-ordered 2-D arrays; op(A) is m x k)."""
+    if gemm is None:  # a network whose products are all tiny: no BLAS at all
+        _loops(ta, tb, m, n, k, alpha, A, B, beta, C)
+        return
+    if m * n * k >= LOOP_WORK:
+        gemm(ROW_MAJOR, ta, tb, m, n, k, alpha, A.ctypes, A.shape[1], B.ctypes, B.shape[1],
+             beta, C.ctypes, C.shape[1])  # fmt: skip
+        return
+    _loops(ta, tb, m, n, k, alpha, A, B, beta, C)
+
+
+@kernel
+def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
+    """The product as plain loops (tiny products: cheaper than a BLAS call)."""
+    for i in range(m):  # tiny: plain loops, one per layout so the inner loop is simple
+        for j in range(n):
+            s = 0.0
+            if ta == TRANS:
+                for p in range(k):
+                    s += A[p, i] * B[p, j]
+            elif tb == TRANS:
+                for p in range(k):
+                    s += A[i, p] * B[j, p]
+            else:
+                for p in range(k):
+                    s += A[i, p] * B[p, j]
+            C[i, j] = alpha * s if beta == 0 else alpha * s + beta * C[i, j]
+
+
+@kernel
+def _block(buf, lo, m, k):
+    """Rows 0..m-1 of a layer's (rows x k) block in a flat work buffer, as a 2-D view."""
+    return buf[lo : lo + m * k].reshape((m, k))
+
+
+@kernel
+def _update(P, G, S1, S2, lo, hi, decay, opt, nesterov, lr, c, corr1, sqrt_corr2, stats, row):
+    """optim.py's update of P[lo:hi] from G[lo:hi], element by element, in place.
+
+    With ``row`` >= 0 the squared norms of the gradient, the weights and the update are
+    added to ``stats[row]`` (the History's gradient-health figures)."""
+    mu, wd = c[MOMENTUM], c[WEIGHT_DECAY]
+    zero = c[EPS] * 0
+    if row < 0:  # no figures to record: one branch-free loop per rule (so it vectorises)
+        # Views indexed from 0: numba then needs no wrap-around check for negative indices.
+        p_, g_, m_ = P[lo:hi], G[lo:hi], S1[lo:hi] if S1.shape[0] > 1 else S1
+        if decay:
+            for k in range(hi - lo):
+                g_[k] = p_[k] * wd + g_[k]  # g + lambda w (L2)
+        if opt == SGD and mu == zero:  # the slides' update w <- w - eta g
+            for k in range(hi - lo):
+                p_[k] = p_[k] - g_[k] * lr
+        elif opt == SGD and nesterov:
+            for k in range(hi - lo):
+                v = m_[k] * mu + g_[k]
+                m_[k] = v
+                p_[k] = p_[k] - (v * mu + g_[k]) * lr
+        elif opt == SGD:
+            for k in range(hi - lo):
+                v = m_[k] * mu + g_[k]
+                m_[k] = v
+                p_[k] = p_[k] - v * lr
+        else:
+            b1, c1, b2, c2, eps = c[BETA1], c[ONE_MINUS_BETA1], c[BETA2], c[ONE_MINUS_BETA2], c[EPS]
+            v_ = S2[lo:hi]
+            for k in range(hi - lo):
+                d = g_[k]
+                m = m_[k] * b1 + d * c1
+                v = v_[k] * b2 + (d * d) * c2
+                m_[k] = m
+                v_[k] = v
+                p_[k] = p_[k] - m / (np.sqrt(v) / sqrt_corr2 + eps) * corr1
+        return
+    for k in range(lo, hi):
+        g = G[k]
+        d = P[k] * wd + g if decay else g  # g + lambda w (L2)
+        if opt == SGD:
+            if mu != zero:
+                v = S1[k] * mu + d  # v <- mu v + g
+                S1[k] = v
+                d = v * mu + d if nesterov else v
+            step = d * lr  # the slides' update w <- w - eta d
+        else:  # Adam, with the bias corrections of this step
+            m = S1[k] * c[BETA1] + d * c[ONE_MINUS_BETA1]
+            v = S2[k] * c[BETA2] + (d * d) * c[ONE_MINUS_BETA2]
+            S1[k] = m
+            S2[k] = v
+            step = m / (np.sqrt(v) / sqrt_corr2 + c[EPS]) * corr1
+        if row >= 0:
+            stats[row, 0] += float(g) * float(g)
+            stats[row, 1] += float(P[k]) * float(P[k])
+            stats[row, 2] += float(step) * float(step)
+        P[k] = P[k] - step
+
+
+@kernel
+def train(
+    gemm, P, S1, S2, G, snap, work, sizes, w_off, b_off, acts, params, loss_code, opt,
+    nesterov, decay, c, t0, X, Y, orders, shuffled, batch_size, lrs, losses, stats, health,
+):  # fmt: skip
+    """Run ``lrs.shape[0]`` epochs over the rows of X, Y in batches of ``batch_size``.
+
+    Epoch e uses the learning rate ``lrs[e]`` and, when ``shuffled``, visits the rows in the
+    order ``orders[e]``. ``losses[k]`` receives step k's loss (before its update); the
+    first step of each epoch adds each layer's squared gradient, weight and update norms to
+    ``stats[e, l]`` (when ``health``). ``snap[0]``/``snap[1]`` hold the parameters at the
+    start of this epoch and of the one before (for the caller's divergence handling).
+    ``work`` is the work space (:func:`work_size` elements), made once by the caller.
+    Returns the number of
+    updates made: fewer than planned when a loss came out NaN or inf (that step recorded,
+    not applied).
+    """
+    L = sizes.shape[0] - 1
+    n = X.shape[0]
+    rows = min(batch_size, n)
+    width = 0
+    for l in range(1, L + 1):
+        width += sizes[l]
+    block = rows * width
+    Z = work[:block]  # z^l of every layer, one block each
+    A = work[block : 2 * block]  # a^l = f(z^l)
+    D = work[2 * block : 3 * block]  # delta^l = dL/dz^l
+    GA = work[3 * block : 4 * block]  # dL/da^l
+    rest = 4 * block + rows * sizes[0]
+    Xb = work[4 * block : rest].reshape((rows, sizes[0]))  # the batch's rows, when shuffled
+    Yb = work[rest : rest + rows * sizes[L]].reshape((rows, sizes[L]))
+    u_off = np.zeros(L + 1, np.int64)  # block offsets, per row, of each layer's units
+    for l in range(L):
+        u_off[l + 1] = u_off[l] + sizes[l + 1]
+    zero, one = c[EPS] * 0, c[EPS] * 0 + 1
+    b1, b2 = float(c[BETA1]), float(c[BETA2])
+    step = 0
+    for e in range(lrs.shape[0]):
+        if snap.shape[1]:  # MLP.step passes none: a step that diverges is not applied
+            snap[1, :] = snap[0, :]
+            snap[0, :] = P
+        lr = _cast(c, lrs[e])
+        for first in range(0, n, batch_size):
+            m = min(batch_size, n - first)
+            if shuffled:
+                order = orders[e]
+                for r in range(m):
+                    Xb[r, :] = X[order[first + r], :]
+                    Yb[r, :] = Y[order[first + r], :]
+                x, y = Xb[:m], Yb[:m]
+            else:
+                x, y = X[first : first + m], Y[first : first + m]
+            # ---- forward: z = a W + b, a = f(z)   (slides: O1 = sigma(w1_11 i1 + w1_21 i2 + b11))
+            for l in range(L):
+                n_in, n_o = sizes[l], sizes[l + 1]
+                W = P[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
+                b = P[b_off[l] : b_off[l] + n_o]
+                zl = Z[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
+                al = A[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
+                a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
+                _product(gemm, NO_TRANS, NO_TRANS, m, n_o, n_in, one, a_in, W, zero, zl)
+                code, p = acts[l], params[l]
+                if code != SOFTMAX:  # z += b and a = f(z) over the block, the table's f
+                    activate_block(code, zl, al, b, p)
+                    continue
+                for r in range(m):  # softmax: the row maximum keeps exp from overflowing
+                    for j in range(n_o):
+                        zl[r, j] += b[j]
+                    top = zl[r, 0]
+                    for j in range(n_o):
+                        top = max(top, zl[r, j])
+                    total = zero
+                    for j in range(n_o):
+                        al[r, j] = np.exp(zl[r, j] - top)
+                        total += al[r, j]
+                    for j in range(n_o):
+                        al[r, j] /= total
+            # ---- the loss and the output layer's delta (losses.py)
+            k_out = sizes[L]
+            lo = rows * u_off[L - 1]
+            zo = Z[lo : lo + m * k_out].reshape((m, k_out))
+            ao = A[lo : lo + m * k_out].reshape((m, k_out))
+            do = D[lo : lo + m * k_out].reshape((m, k_out))
+            code, p = acts[L - 1], params[L - 1]
+            loss = 0.0
+            if loss_code == 0:  # mse: the mean over all elements of (y-hat - y)^2, no 1/2
+                scale = _cast(c, 2.0 / (m * k_out))
+                for r in range(m):
+                    inner = zero
+                    for j in range(k_out):
+                        diff = ao[r, j] - y[r, j]
+                        loss += float(diff) * float(diff)
+                        grad = diff * scale  # slide: dL/dy-hat = 2(y-hat - y), with 1/(n k)
+                        if code == SOFTMAX:
+                            do[r, j] = grad
+                            inner += grad * ao[r, j]
+                        else:
+                            do[r, j] = chain(code, grad, zo[r, j], ao[r, j], p)
+                    if code == SOFTMAX:  # softmax's Jacobian: a_j (dL/da_j - sum_k dL/da_k a_k)
+                        for j in range(k_out):
+                            do[r, j] = (do[r, j] - inner) * ao[r, j]
+                loss /= m * k_out
+            elif loss_code == 1:  # bce fused with the sigmoid: dL/dz = (p - y) / (n k)
+                scale = _cast(c, 1.0 / (m * k_out))
+                for r in range(m):
+                    for j in range(k_out):
+                        zj = float(zo[r, j])
+                        loss += max(zj, 0.0) + math.log1p(math.exp(-abs(zj))) - float(y[r, j]) * zj
+                        do[r, j] = (ao[r, j] - y[r, j]) * scale
+                loss /= m * k_out
+            else:  # cross-entropy fused with the softmax: dL/dz = (p - y) / n
+                scale = _cast(c, 1.0 / m)
+                for r in range(m):
+                    top = float(zo[r, 0])
+                    for j in range(1, k_out):
+                        top = max(top, float(zo[r, j]))
+                    total = 0.0
+                    for j in range(k_out):
+                        total += math.exp(float(zo[r, j]) - top)
+                    log_total = math.log(total)
+                    for j in range(k_out):
+                        loss -= float(y[r, j]) * (float(zo[r, j]) - top - log_total)
+                        do[r, j] = (ao[r, j] - y[r, j]) * scale
+                loss /= m
+            losses[step] = loss
+            if not math.isfinite(loss):
+                return step  # the caller reports the divergence; this step is not applied
+            t = t0 + step + 1  # Adam's bias corrections, in float64 as optim.Adam's
+            corr1 = _cast(c, float(lr) / (1.0 - b1**t)) if opt != SGD else lr
+            sqrt_corr2 = _cast(c, math.sqrt(1.0 - b2**t)) if opt != SGD else one
+            record = health and first == 0
+            # ---- backward with the update; W^l changes only after dL/da^{l-1} used the old W^l
+            for l in range(L - 1, -1, -1):
+                n_in, n_o = sizes[l], sizes[l + 1]
+                W = P[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
+                gw = G[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
+                dl = D[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
+                a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
+                gb0 = b_off[l]
+                for j in range(n_o):  # slide: dL/db21 = dL/dy-hat * 1, summed over the rows
+                    G[gb0 + j] = zero
+                for r in range(m):
+                    for j in range(n_o):
+                        G[gb0 + j] += dl[r, j]
+                if l > 0:  # slide: dL/dO1 = dL/dy-hat * w2_11, then sigma'(z) from the cached O1
+                    lo = rows * u_off[l - 1]
+                    ga = GA[lo : lo + m * n_in].reshape((m, n_in))
+                    _product(gemm, NO_TRANS, TRANS, m, n_in, n_o, one, dl, W, zero, ga)
+                    zp = Z[lo : lo + m * n_in].reshape((m, n_in))
+                    ap = A[lo : lo + m * n_in].reshape((m, n_in))
+                    dp = D[lo : lo + m * n_in].reshape((m, n_in))
+                    chain_block(acts[l - 1], ga, zp, ap, dp, params[l - 1])
+                row = e * L + l if record else -1
+                plain = opt == SGD and not decay and not nesterov and not record
+                if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
+                    _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, -lr, a_in, dl, one, W)
+                elif plain:  # v <- mu v + a^T delta (one product), then W <- W - eta v
+                    vw = S1[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
+                    _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, c[MOMENTUM], vw)
+                    for k in range(w_off[l], w_off[l] + n_in * n_o):
+                        P[k] = P[k] - S1[k] * lr
+                else:  # slide: dL/dw2_11 = dL/dy-hat * O1, summed over the rows; then update
+                    _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, zero, gw)
+                    _update(P, G, S1, S2, w_off[l], w_off[l] + n_in * n_o, decay, opt, nesterov,
+                            lr, c, corr1, sqrt_corr2, stats, row)  # fmt: skip
+                _update(P, G, S1, S2, gb0, gb0 + n_o, False, opt, nesterov, lr, c, corr1,
+                        sqrt_corr2, stats, row)  # fmt: skip
+            step += 1
+    return step

@@ -1,0 +1,285 @@
+"""``MLPClassifier`` and ``MLPRegressor``: scikit-learn's, on the backproplab engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.neural_network import MLPRegressor as _SkMLPRegressor
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._base import BaseMLP, partial_fit_available
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier: scikit-learn 1.9's ``MLPClassifier`` (the same
+    parameters, defaults, attributes and behaviour), trained by the backproplab engine.
+
+    Beyond scikit-learn: ``class_weight`` ('balanced' or {label: weight}, multiplied into
+    ``sample_weight``), ``activations`` (one name per hidden layer), every engine activation
+    ('leaky_relu', 'elu', 'gelu', 'silu', 'softplus', ...), ``dtype`` ('float32' or
+    'float64'; default: that of X), ``callbacks`` (engine callbacks, or functions
+    (epoch, logs) returning True to stop; logs carry 'sklearn_loss' and, with early
+    stopping, 'validation_score'), ``validation_loss_curve_`` (with early stopping) and
+    ``net_``, the fitted :class:`backproplab.MLP` (``bp.explain(clf.net_, x, y)``).
+
+    The loss is scikit-learn's: the log-loss (summed over the outputs of a multilabel
+    problem) plus ``alpha * ||W||^2 / (2 n_samples)``; docs/sklearn.md maps it to the
+    slides' L.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    #: scikit-learn's classifier has this fixed attribute too.
+    loss = "log_loss"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        class_weight: Any = None,
+        activations: Sequence[str] | None = None,
+        dtype: Any = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            activations=activations, dtype=dtype, callbacks=callbacks,
+        )  # fmt: skip
+        self.class_weight = class_weight
+
+    def _output_layer(self) -> tuple[str, str, str]:
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax", "softmax", "cross_entropy"
+        return "logistic", "sigmoid", "bce"
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(np.float64, np.float32), reset=reset,
+        )  # fmt: skip
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if "classes_" not in self.__dict__ or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y, y
+
+    def _with_class_weight(self, sample_weight: Any, labels: Any, Y: np.ndarray) -> Any:
+        if self.class_weight is None:
+            return sample_weight
+        if np.ndim(labels) != 1:
+            raise ValueError("class_weight needs a single-output target (not multilabel)")
+        weights = compute_sample_weight(self.class_weight, labels)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _score_targets(self, Y_val: np.ndarray) -> np.ndarray:
+        return self._label_binarizer.inverse_transform(Y_val)
+
+    @staticmethod
+    def _score_function(y: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    def _predict_checked(self, X: np.ndarray) -> np.ndarray:
+        """Class labels from validated X (early stopping's score calls this)."""
+        return self._labels(self._network_output(X))
+
+    def _labels(self, out: np.ndarray) -> np.ndarray:
+        if self.n_outputs_ == 1:
+            out = out.ravel()
+        return self._label_binarizer.inverse_transform(out)
+
+    @available_if(partial_fit_available)
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> MLPClassifier:
+        """One epoch over (X, y); ``classes`` is required on the first call."""
+        self._validate_params()
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted class labels (rows of 0/1 for a multilabel problem)."""
+        check_is_fitted(self)
+        return self._labels(self._raw_predict(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probability of each class, in the order of ``classes_``."""
+        check_is_fitted(self)
+        out = self._raw_predict(X)
+        if self.n_outputs_ == 1:
+            p = out.ravel()
+            return np.vstack([1 - p, p]).T
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor: scikit-learn 1.9's ``MLPRegressor`` (the same
+    parameters, defaults, attributes and behaviour), trained by the backproplab engine.
+
+    ``loss``: 'squared_error' (scikit-learn's half squared error, the mean over outputs;
+    ½ the slides' L) or 'poisson' (half the Poisson deviance with a log link: ``net_``
+    outputs log(y-hat) and ``predict`` takes its exponential). The extras are the
+    classifier's except ``class_weight``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": list(_SkMLPRegressor._parameter_constraints["loss"]),
+    }
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        activations: Sequence[str] | None = None,
+        dtype: Any = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            activations=activations, dtype=dtype, callbacks=callbacks,
+        )  # fmt: skip
+        self.loss = loss
+
+    def _output_layer(self) -> tuple[str, str, str]:
+        if self.loss == "poisson":
+            return "exp", "identity", "poisson"
+        return "identity", "identity", "mse"
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
+            dtype=(np.float64, np.float32), reset=reset,
+        )  # fmt: skip
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' requires y >= 0 (it models counts or rates)")
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return X, Y, None
+
+    @staticmethod
+    def _score_function(y: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        return r2_score(y, y_pred, sample_weight=sample_weight)
+
+    def _network_output(self, X: np.ndarray) -> np.ndarray:
+        out = super()._network_output(X)
+        if self.out_activation_ == "exp":
+            out = np.exp(out)  # the network outputs log y-hat (module _conventions)
+        return out
+
+    def _predict_checked(self, X: np.ndarray) -> np.ndarray:
+        out = self._network_output(X)
+        return out.ravel() if out.shape[1] == 1 else out
+
+    @available_if(partial_fit_available)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over (X, y)."""
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted values, shape (n_samples,) or (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        out = self._raw_predict(X)
+        return out.ravel() if out.shape[1] == 1 else out
