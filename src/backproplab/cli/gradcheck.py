@@ -49,8 +49,8 @@ def gradcheck(
     """Compare backprop's gradients with central differences, array by array."""
     if not (0 < eps < 1):
         raise fail(f"--eps must lie in (0, 1), got {eps}")
-    if not (math.isfinite(tol) and tol > 0) or not (math.isfinite(atol) and atol >= 0):
-        raise fail("--tol must be a positive number and --atol a number >= 0")
+    if not (math.isfinite(tol) and tol >= 0) or not (math.isfinite(atol) and atol >= 0):
+        raise fail(f"--tol and --atol must be finite numbers >= 0, got {tol:g} and {atol:g}")
     slides_xor = data is not None and data.lower() == "xor" and layers is None and model is None
     if slides_xor and (
         loss is not None or ctx.get_parameter_source("hidden").name == "COMMANDLINE"
