@@ -13,7 +13,7 @@ import pytest
 import backproplab as bp
 from backproplab.engine import functions as F
 from backproplab.engine.compiled import blas, kernel, runner
-from backproplab.engine.errors import DivergenceError
+from backproplab.engine.errors import DivergenceError, InputError
 from backproplab.engine.optim import SGD, Adam, make_optimizer
 
 ELEMENTWISE = [d.name for d in F.ACTIVATIONS if d.f is not None]
@@ -166,6 +166,26 @@ def test_step_runs_compiled_once_loaded_and_equals_numpy() -> None:
     _close(net, ref, np.float64)
     with pytest.raises(DivergenceError):
         net.step([[0.1, 0.2]], [[1e200]], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("bad_x", "bad_y", "named"),
+    [(np.inf, 0.5, "X"), (np.nan, 0.5, "X"), (0.5, np.nan, "Y"), (0.5, -np.inf, "Y")],
+)
+def test_compiled_step_refuses_non_finite_inputs_and_changes_nothing(bad_x, bad_y, named) -> None:
+    # The compiled step checks the values itself (MLP.step skips NumPy's check for speed).
+    # An infinite input through tanh gives a finite loss but infinite weights, so this is
+    # the check that keeps them finite.
+    runner.compile_now(np.float64)
+    net = bp.MLP([2, 16, 16, 1], hidden="tanh", seed=0)
+    x, y = np.array([[0.1, 0.2]]), np.array([[0.3]])
+    net.step(x, y, 0.05)
+    assert "_compiled" in net.__dict__
+    before = net.copy()
+    with pytest.raises(InputError, match=rf"^{named} contains NaN or inf"):
+        net.step(np.array([[0.1, bad_x]]), np.array([[bad_y]]), 0.05)
+    _close(net, before, np.float64)
+    assert np.isfinite(net.step(x, y, 0.05))  # and the next step runs as before
 
 
 def test_numpy_blas_product_with_alpha_and_beta() -> None:

@@ -28,7 +28,13 @@ from .compiled import runner  # light: numba itself is imported only when it pay
 from .errors import DivergenceError, InputError
 from .init import initial_weights
 from .losses import Loss, get_loss
-from .validation import check_inputs, check_learning_rate, check_sample_weight, check_targets
+from .validation import (
+    check_inputs,
+    check_learning_rate,
+    check_sample_weight,
+    check_targets,
+    is_plain,
+)
 
 Array = np.ndarray
 
@@ -460,9 +466,21 @@ class MLP:
         ``engine/compiled/runner.py``); the result is the same to rounding.
         """
         lr = check_learning_rate(lr)
-        Xc = check_inputs(X, self.layer_sizes[0], self.dtype)
-        Yc = check_targets(Y, Xc.shape[0], self.layer_sizes[-1], self._loss.name, self.dtype)
-        loss = runner.step(self, Xc, Yc, lr)
+        sizes, dt = self.layer_sizes, self.dtype
+        plain = (
+            self._loss.name == "mse"  # (bce's and cross-entropy's targets have rules to check)
+            and is_plain(X, dt, sizes[0])
+            and is_plain(Y, dt, sizes[-1])
+            and len(X) == len(Y)
+        )
+        # Arrays of the right type and shape go straight to the compiled step, which checks
+        # their values (None: NaN or inf, or NumPy's turn; the checks below say which).
+        loss = runner.step(self, X, Y, lr) if plain else None
+        if loss is None:
+            Xc = check_inputs(X, sizes[0], dt)
+            Yc = check_targets(Y, Xc.shape[0], sizes[-1], self._loss.name, dt)
+            if not plain:
+                loss = runner.step(self, Xc, Yc, lr)
         if loss is None:
             started = runner.clock()
             # A diverging run overflows on the way to an inf loss; that is reported below

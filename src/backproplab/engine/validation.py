@@ -37,9 +37,9 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def _ready(arr: Any, dtype: np.dtype, width: int) -> bool:
-    """A C-ordered, finite (n >= 1, width) array of ``dtype``: nothing to convert or report.
-    Cheap for the small arrays of a per-call loop (the per-call cost is what it saves)."""
+def is_plain(arr: Any, dtype: np.dtype, width: int) -> bool:
+    """A C-ordered (n >= 1, width) array of ``dtype`` (its values not looked at). Cheap for
+    the small arrays of a per-call loop (the per-call cost is what it saves)."""
     if (
         type(arr) is not np.ndarray
         or arr.ndim != 2
@@ -47,8 +47,14 @@ def _ready(arr: Any, dtype: np.dtype, width: int) -> bool:
     ):
         return False
     rows, cols = arr.shape
-    if cols != width or rows == 0 or arr.strides != (cols * arr.itemsize, arr.itemsize):
-        return False  # (the strides test is C order, cheaper than arr.flags)
+    # (the strides test is C order, cheaper than arr.flags)
+    return cols == width and rows != 0 and arr.strides == (cols * arr.itemsize, arr.itemsize)
+
+
+def _ready(arr: Any, dtype: np.dtype, width: int) -> bool:
+    """A C-ordered, finite (n >= 1, width) array of ``dtype``: nothing to convert or report."""
+    if not is_plain(arr, dtype, width):
+        return False
     if arr.size <= 32:
         return all(map(math.isfinite, arr.ravel().tolist()))
     return bool(np.isfinite(arr).all())

@@ -35,6 +35,12 @@ def kernel(func):
     return njit(**_OPTIONS)(func)
 
 
+def inner(func):
+    """A helper of a cached kernel: compiled into it (inlined), not called across a
+    function boundary, so the small network's step pays no call per helper."""
+    return njit(**{k: v for k, v in _OPTIONS.items() if k != "cache"}, inline="always")(func)
+
+
 # The two operations NumPy and scalar code spell differently (functions.where, .erf).
 @overload(F.where)
 def _where(condition, if_true, if_false):

@@ -11,8 +11,8 @@ recursion (network.py's ``_backward``, line for line) and the optimisers' update
 formulas, in the same order of operations, in the network's dtype).
 
 Parameters and optimiser state are flat vectors (the network keeps its arrays as views into
-one buffer): layer l's W (row-major, n_in x n_out) starts at ``w_off[l]``, its b at
-``b_off[l]``.
+one buffer): layer l's W (row-major, n_in x n_out) starts at ``layout[l, W_OFF]``, its b
+at ``layout[l, B_OFF]``.
 """
 
 from __future__ import annotations
@@ -22,31 +22,46 @@ import math
 import numpy as np
 
 from .blas import NO_TRANS, ROW_MAJOR, TRANS
-from .dispatch import activate_block, chain, chain_block, kernel
+from .dispatch import activate_block, chain, chain_block, inner, kernel
 
 #: Optimisers (``opt``): SGD with optional (Nesterov) momentum, and Adam.
 SGD, ADAM = 0, 1
-#: Slots of ``consts`` (an array of the network's dtype, so float32 stays float32).
+#: Slots of ``consts`` (an array of the network's dtype, so float32 stays float32); layer
+#: l's activation parameter (leaky_relu's slope, elu's alpha) is ``consts[PARAMS + l]``.
 MOMENTUM, WEIGHT_DECAY, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, EPS, SCALE = range(8)
-N_CONSTS = 8
+PARAMS = 8
+#: Columns of ``layout``, one row per weight layer: its input and output widths, where its
+#: W and b start in the flat parameter vector, its activation's code, and where its units
+#: start in a row of the work blocks (the units of the layers before it).
+N_IN, N_OUT, W_OFF, B_OFF, ACT, U_OFF = range(6)
+#: Slots of ``rule`` (int64): the loss's code, the optimiser, Nesterov, weight decay on, the
+#: batch size, and whether to check that each batch's X and Y are finite (``MLP.step``, whose
+#: inputs no one checked before: here it is one comparison per value, in Python ~0.5 us).
+#: Arrays rather than arguments: a compiled call pays for each argument (~50 ns), which is
+#: most of a small network's ``MLP.step``.
+LOSS, OPT, NESTEROV, DECAY, BATCH, CHECK = range(6)
+#: What ``train`` returns when a checked batch held NaN or inf (nothing was updated).
+NOT_FINITE = -1
 #: Products with fewer multiply-adds than this run as loops: a BLAS call costs more.
 LOOP_WORK = 2048
 SOFTMAX = 9  # functions.SOFTMAX_CODE (checked by the tests)
 
 
 def work_size(sizes, batch_rows: int) -> int:
-    """Elements of ``train``'s work space for batches of ``batch_rows`` rows."""
-    return batch_rows * (4 * sum(sizes[1:]) + sizes[0] + sizes[-1])
+    """Elements of ``train``'s work space for batches of ``batch_rows`` rows (the gradient
+    vector first, then the layers' blocks)."""
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return n_params + batch_rows * (4 * sum(sizes[1:]) + sizes[0] + sizes[-1])
 
 
-@kernel
+@inner
 def _cast(consts, value):
     """``value`` rounded to the network's dtype (NumPy's ``dtype.type(value)``)."""
     consts[SCALE] = value
     return consts[SCALE]
 
 
-@kernel
+@inner
 def _product(gemm, ta, tb, m, n, k, alpha, A, B, beta, C):
     """C <- alpha op(A) op(B) + beta C (C-ordered 2-D arrays; op(A) is m x k)."""
     if gemm is None:  # a network whose products are all tiny: no BLAS at all
@@ -59,7 +74,7 @@ def _product(gemm, ta, tb, m, n, k, alpha, A, B, beta, C):
     _loops(ta, tb, m, n, k, alpha, A, B, beta, C)
 
 
-@kernel
+@inner
 def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
     """The product as plain loops (tiny products: cheaper than a BLAS call)."""
     for i in range(m):  # tiny: plain loops, one per layout so the inner loop is simple
@@ -77,13 +92,13 @@ def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
             C[i, j] = alpha * s if beta == 0 else alpha * s + beta * C[i, j]
 
 
-@kernel
+@inner
 def _block(buf, lo, m, k):
     """Rows 0..m-1 of a layer's (rows x k) block in a flat work buffer, as a 2-D view."""
     return buf[lo : lo + m * k].reshape((m, k))
 
 
-@kernel
+@inner
 def _update(P, G, S1, S2, lo, hi, decay, opt, nesterov, lr, c, corr1, sqrt_corr2, stats, row):
     """optim.py's update of P[lo:hi] from G[lo:hi], element by element, in place.
 
@@ -144,39 +159,39 @@ def _update(P, G, S1, S2, lo, hi, decay, opt, nesterov, lr, c, corr1, sqrt_corr2
 
 
 @kernel
-def train(
-    gemm, P, S1, S2, G, snap, work, sizes, w_off, b_off, acts, params, loss_code, opt,
-    nesterov, decay, c, t0, X, Y, orders, shuffled, batch_size, lrs, losses, stats, health,
-):  # fmt: skip
-    """Run ``lrs.shape[0]`` epochs over the rows of X, Y in batches of ``batch_size``.
+def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, losses, stats):
+    """Run ``lrs.shape[0]`` epochs over the rows of X, Y in batches of ``rule[BATCH]``.
 
-    Epoch e uses the learning rate ``lrs[e]`` and, when ``shuffled``, visits the rows in the
-    order ``orders[e]``. ``losses[k]`` receives step k's loss (before its update); the
-    first step of each epoch adds each layer's squared gradient, weight and update norms to
-    ``stats[e, l]`` (when ``health``). ``snap[0]``/``snap[1]`` hold the parameters at the
-    start of this epoch and of the one before (for the caller's divergence handling).
-    ``work`` is the work space (:func:`work_size` elements), made once by the caller.
-    Returns the number of
-    updates made: fewer than planned when a loss came out NaN or inf (that step recorded,
-    not applied).
+    Epoch e uses the learning rate ``lrs[e]`` and, when ``orders`` has rows, visits the rows
+    in the order ``orders[e]``. ``losses[k]`` receives step k's loss (before its update);
+    when ``stats`` has rows, the first step of each epoch adds each layer's squared
+    gradient, weight and update norms to ``stats[e * L + l]``. ``snap[0]``/``snap[1]`` hold
+    the parameters at the start of this epoch and of the one before (for the caller's
+    divergence handling). ``work`` is the work space (:func:`work_size` elements), made once
+    by the caller; ``t0`` the optimiser's steps so far. Returns the number of updates made:
+    fewer than planned when a loss came out NaN or inf (that step recorded, not applied),
+    or NOT_FINITE when ``rule[CHECK]`` is set and a batch holds a NaN or inf.
     """
-    L = sizes.shape[0] - 1
+    L = layout.shape[0]
     n = X.shape[0]
+    loss_code, opt, nesterov, decay = rule[LOSS], rule[OPT], rule[NESTEROV] != 0, rule[DECAY] != 0
+    batch_size = rule[BATCH]
+    shuffled, health = orders.shape[0] > 0, stats.shape[0] > 0
     rows = min(batch_size, n)
     width = 0
-    for l in range(1, L + 1):
-        width += sizes[l]
-    block = rows * width
-    Z = work[:block]  # z^l of every layer, one block each
-    A = work[block : 2 * block]  # a^l = f(z^l)
-    D = work[2 * block : 3 * block]  # delta^l = dL/dz^l
-    GA = work[3 * block : 4 * block]  # dL/da^l
-    rest = 4 * block + rows * sizes[0]
-    Xb = work[4 * block : rest].reshape((rows, sizes[0]))  # the batch's rows, when shuffled
-    Yb = work[rest : rest + rows * sizes[L]].reshape((rows, sizes[L]))
-    u_off = np.zeros(L + 1, np.int64)  # block offsets, per row, of each layer's units
     for l in range(L):
-        u_off[l + 1] = u_off[l] + sizes[l + 1]
+        width += layout[l, N_OUT]
+    block = rows * width
+    G = work[: P.shape[0]]  # dL/dW and dL/db, laid out as P
+    blocks = work[P.shape[0] :]
+    Z = blocks[:block]  # z^l of every layer, one block each
+    A = blocks[block : 2 * block]  # a^l = f(z^l)
+    D = blocks[2 * block : 3 * block]  # delta^l = dL/dz^l
+    GA = blocks[3 * block : 4 * block]  # dL/da^l
+    n_x, n_y = layout[0, N_IN], layout[L - 1, N_OUT]
+    rest = 4 * block + rows * n_x
+    Xb = blocks[4 * block : rest].reshape((rows, n_x))  # the batch's rows, when shuffled
+    Yb = blocks[rest : rest + rows * n_y].reshape((rows, n_y))
     zero, one = c[EPS] * 0, c[EPS] * 0 + 1
     b1, b2 = float(c[BETA1]), float(c[BETA2])
     step = 0
@@ -195,16 +210,29 @@ def train(
                 x, y = Xb[:m], Yb[:m]
             else:
                 x, y = X[first : first + m], Y[first : first + m]
+            if rule[CHECK]:
+                for r in range(m):
+                    for j in range(n_x):
+                        if not math.isfinite(x[r, j]):
+                            return NOT_FINITE
+                    for j in range(n_y):
+                        if not math.isfinite(y[r, j]):
+                            return NOT_FINITE
             # ---- forward: z = a W + b, a = f(z)   (slides: O1 = sigma(w1_11 i1 + w1_21 i2 + b11))
             for l in range(L):
-                n_in, n_o = sizes[l], sizes[l + 1]
-                W = P[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
-                b = P[b_off[l] : b_off[l] + n_o]
-                zl = Z[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
-                al = A[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
-                a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
+                n_in, n_o, wo, u0 = (
+                    layout[l, N_IN],
+                    layout[l, N_OUT],
+                    layout[l, W_OFF],
+                    layout[l, U_OFF],
+                )
+                W = P[wo : wo + n_in * n_o].reshape((n_in, n_o))
+                b = P[layout[l, B_OFF] : layout[l, B_OFF] + n_o]
+                zl = _block(Z, rows * u0, m, n_o)
+                al = _block(A, rows * u0, m, n_o)
+                a_in = x if l == 0 else _block(A, rows * layout[l - 1, U_OFF], m, n_in)
                 _product(gemm, NO_TRANS, NO_TRANS, m, n_o, n_in, one, a_in, W, zero, zl)
-                code, p = acts[l], params[l]
+                code, p = layout[l, ACT], c[PARAMS + l]
                 if code != SOFTMAX:  # z += b and a = f(z) over the block, the table's f
                     activate_block(code, zl, al, b, p)
                     continue
@@ -221,12 +249,12 @@ def train(
                     for j in range(n_o):
                         al[r, j] /= total
             # ---- the loss and the output layer's delta (losses.py)
-            k_out = sizes[L]
-            lo = rows * u_off[L - 1]
+            k_out = n_y
+            lo = rows * layout[L - 1, U_OFF]
             zo = Z[lo : lo + m * k_out].reshape((m, k_out))
             ao = A[lo : lo + m * k_out].reshape((m, k_out))
             do = D[lo : lo + m * k_out].reshape((m, k_out))
-            code, p = acts[L - 1], params[L - 1]
+            code, p = layout[L - 1, ACT], c[PARAMS + L - 1]
             loss = 0.0
             if loss_code == 0:  # mse: the mean over all elements of (y-hat - y)^2, no 1/2
                 scale = _cast(c, 2.0 / (m * k_out))
@@ -276,37 +304,37 @@ def train(
             record = health and first == 0
             # ---- backward with the update; W^l changes only after dL/da^{l-1} used the old W^l
             for l in range(L - 1, -1, -1):
-                n_in, n_o = sizes[l], sizes[l + 1]
-                W = P[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
-                gw = G[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
-                dl = D[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
-                a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
-                gb0 = b_off[l]
+                n_in, n_o, wo = layout[l, N_IN], layout[l, N_OUT], layout[l, W_OFF]
+                W = P[wo : wo + n_in * n_o].reshape((n_in, n_o))
+                gw = G[wo : wo + n_in * n_o].reshape((n_in, n_o))
+                dl = _block(D, rows * layout[l, U_OFF], m, n_o)
+                a_in = x if l == 0 else _block(A, rows * layout[l - 1, U_OFF], m, n_in)
+                gb0 = layout[l, B_OFF]
                 for j in range(n_o):  # slide: dL/db21 = dL/dy-hat * 1, summed over the rows
                     G[gb0 + j] = zero
                 for r in range(m):
                     for j in range(n_o):
                         G[gb0 + j] += dl[r, j]
                 if l > 0:  # slide: dL/dO1 = dL/dy-hat * w2_11, then sigma'(z) from the cached O1
-                    lo = rows * u_off[l - 1]
+                    lo = rows * layout[l - 1, U_OFF]
                     ga = GA[lo : lo + m * n_in].reshape((m, n_in))
                     _product(gemm, NO_TRANS, TRANS, m, n_in, n_o, one, dl, W, zero, ga)
                     zp = Z[lo : lo + m * n_in].reshape((m, n_in))
                     ap = A[lo : lo + m * n_in].reshape((m, n_in))
                     dp = D[lo : lo + m * n_in].reshape((m, n_in))
-                    chain_block(acts[l - 1], ga, zp, ap, dp, params[l - 1])
+                    chain_block(layout[l - 1, ACT], ga, zp, ap, dp, c[PARAMS + l - 1])
                 row = e * L + l if record else -1
                 plain = opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
                     _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, -lr, a_in, dl, one, W)
                 elif plain:  # v <- mu v + a^T delta (one product), then W <- W - eta v
-                    vw = S1[w_off[l] : w_off[l] + n_in * n_o].reshape((n_in, n_o))
+                    vw = S1[wo : wo + n_in * n_o].reshape((n_in, n_o))
                     _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, c[MOMENTUM], vw)
-                    for k in range(w_off[l], w_off[l] + n_in * n_o):
+                    for k in range(wo, wo + n_in * n_o):
                         P[k] = P[k] - S1[k] * lr
                 else:  # slide: dL/dw2_11 = dL/dy-hat * O1, summed over the rows; then update
                     _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, zero, gw)
-                    _update(P, G, S1, S2, w_off[l], w_off[l] + n_in * n_o, decay, opt, nesterov,
+                    _update(P, G, S1, S2, wo, wo + n_in * n_o, decay, opt, nesterov,
                             lr, c, corr1, sqrt_corr2, stats, row)  # fmt: skip
                 _update(P, G, S1, S2, gb0, gb0 + n_o, False, opt, nesterov, lr, c, corr1,
                         sqrt_corr2, stats, row)  # fmt: skip

@@ -148,39 +148,39 @@ class Run:
             # costs ~1 us to hand to compiled code (most of a small network's step).
             self.gemm = None
         self.P = net._flat
-        self.G = np.empty_like(self.P)
         self.snap = np.empty((2, self.P.size), dt)
         self.snap[0] = self.P
-        self.sizes = np.asarray(net.layer_sizes, np.int64)
-        w_off, b_off, pos = [], [], 0
-        for a, b in zip(net.layer_sizes[:-1], net.layer_sizes[1:], strict=True):
-            w_off.append(pos)
-            pos += a * b
-            b_off.append(pos)
-            pos += b
-        self.w_off, self.b_off = np.asarray(w_off, np.int64), np.asarray(b_off, np.int64)
-        self.acts = np.asarray([CODES[a] for a in net.activations], np.int64)
-        self.params = np.asarray([f.param for f in net.activation_functions], dt)
-        self.loss_code = LOSS_CODES[net.loss_name]
-        self.c = np.zeros(k.N_CONSTS, dt)
+        # One row per weight layer (kernel.N_IN ... kernel.U_OFF): widths, where W and b
+        # start in the flat parameters, the activation's code, where its units start.
+        layout, pos, units = [], 0, 0
+        for a, b, act in zip(sizes[:-1], sizes[1:], net.activations, strict=True):
+            layout.append((a, b, pos, pos + a * b, CODES[act], units))
+            pos, units = pos + a * b + b, units + b
+        self.layout = np.asarray(layout, np.int64)
+        self.c = np.zeros(k.PARAMS + net.n_layers, dt)
+        self.c[k.PARAMS :] = [f.param for f in net.activation_functions]
+        self.rule = np.zeros(6, np.int64)
+        self.rule[k.LOSS] = LOSS_CODES[net.loss_name]
+        self.rule[k.BATCH] = batch_rows
         empty = np.zeros(1, dt)
         if isinstance(opt, Adam):
-            self.kind, self.nesterov = k.ADAM, False
+            self.rule[k.OPT] = k.ADAM
             self.S1, self.S2 = opt._flat_m, opt._flat_v
             self.c[k.BETA1], self.c[k.ONE_MINUS_BETA1] = opt.beta1, 1.0 - opt.beta1
             self.c[k.BETA2], self.c[k.ONE_MINUS_BETA2] = opt.beta2, 1.0 - opt.beta2
             self.c[k.EPS] = opt.eps
         else:
             assert isinstance(opt, SGD)
-            self.kind, self.nesterov = k.SGD, opt.nesterov
+            self.rule[k.OPT], self.rule[k.NESTEROV] = k.SGD, opt.nesterov
             self.S1 = opt._flat_velocity if opt.momentum else empty
             self.S2 = empty
             self.c[k.MOMENTUM] = opt.momentum
         self.c[k.WEIGHT_DECAY] = opt.weight_decay
-        self.decay = opt.weight_decay != 0
+        self.rule[k.DECAY] = opt.weight_decay != 0
         self.batch_rows = batch_rows
         self.work = np.empty(k.work_size(net.layer_sizes, batch_rows), dt)
-        self._no_order = np.zeros((1, 1), np.int64)
+        self._no_order = np.zeros((0, 1), np.int64)  # no rows: visit the rows in order
+        self._no_stats = np.zeros((0, 3), np.float64)  # no rows: record no health figures
         self._entry: Any = None
         self._one: tuple | None = None
 
@@ -196,38 +196,42 @@ class Run:
         losses = np.empty(len(lrs) * per_epoch, np.float64)
         stats = np.zeros((len(lrs) * self.net.n_layers, 3), np.float64)
         args = (
-            self.gemm, self.P, self.S1, self.S2, self.G, self.snap, self.work, self.sizes,
-            self.w_off, self.b_off, self.acts, self.params, self.loss_code, self.kind,
-            self.nesterov, self.decay, self.c, self.opt.steps, X, Y,
-            self._no_order if orders is None else orders, orders is not None,
-            self.batch_rows, lrs, losses, stats, health,
+            self.gemm, self.P, self.S1, self.S2, self.snap, self.work, self.layout, self.rule,
+            self.c, self.opt.steps, X, Y, self._no_order if orders is None else orders, lrs,
+            losses, stats if health else self._no_stats,
         )  # fmt: skip
         done = self._call(args)
         self.opt.steps += done
         return losses[: min(done + 1, losses.shape[0])], done, stats.reshape(len(lrs), -1, 3)
 
-    def step(self, X: Array, Y: Array, lr: float) -> float:
+    def step(self, X: Array, Y: Array, lr: float) -> float | None:
         """One step on all of X, Y (``MLP.step``): the epochs call with its per-call
-        overhead taken out (the arrays of a one-step call are made once)."""
+        overhead taken out (the arrays of a one-step call are made once). X and Y need not
+        have been checked for NaN or inf: the kernel does that, and None means they hold
+        one (nothing was changed)."""
         if self._one is None:
             lrs, losses = np.empty(1), np.empty(1)
+            no_snap = np.empty((2, 0), self.P.dtype)  # a step that diverges is not applied
+            checked = self.rule.copy()
+            checked[self.k.CHECK] = 1
             self._one = (
-                (self.gemm, self.P, self.S1, self.S2, self.G, np.empty((2, 0), self.P.dtype),
-                 self.work, self.sizes, self.w_off, self.b_off, self.acts, self.params,
-                 self.loss_code, self.kind, self.nesterov, self.decay, self.c),
-                (self._no_order, False, self.batch_rows, lrs,
-                 losses, np.zeros((self.net.n_layers, 3)), False),
+                (self.gemm, self.P, self.S1, self.S2, no_snap, self.work, self.layout,
+                 checked, self.c),
+                (self._no_order, lrs, losses, self._no_stats),
                 lrs, losses,
             )  # fmt: skip
         head, tail, lrs, losses = self._one
         lrs[0] = lr
-        self.opt.steps += self._call(head + (self.opt.steps, X, Y) + tail)
+        done = self._call((*head, self.opt.steps, X, Y, *tail))
+        if done < 0:
+            return None
+        self.opt.steps += done
         return float(losses[0])
 
     def _call(self, args: tuple) -> int:
         # Every call of a Run passes arguments of the same types, so after the first call
         # the compiled function is called directly: numba's dispatcher would otherwise
-        # work out all 26 argument types again each time (~4 us, most of a small step).
+        # work out all 16 argument types again each time (~4 us, most of a small step).
         if self._entry is None:
             done = self.k.train(*args)
             _compiled_dtypes[self.net.dtype.name] = True
@@ -248,7 +252,11 @@ def run_for(net: MLP, opt: Optimizer, batch_rows: int) -> Run:
 
 def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
     """``MLP.step`` compiled: the loss before the update (the update is skipped when it is
-    not finite), or None when the NumPy path should take this step."""
+    not finite), or None when the NumPy path should take this step (or X or Y holds a NaN
+    or inf: then the NumPy path's checks say so).
+
+    X and Y are C-ordered arrays of the network's dtype and shape, not yet checked for
+    finite values."""
     run = net.__dict__.get("_compiled")
     opt = net.__dict__.get("_step_sgd")
     if run is None or run.opt is not opt or run.batch_rows != X.shape[0]:
