@@ -31,7 +31,8 @@ NETWORKS = {
 #: its drawing's transform), and every pair of network text boxes that overlap each other
 #: or a neuron other than their own.
 MEASURE = """() => {
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const visible = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
   let minFont = Infinity, smallest = null;
   for (const el of document.body.querySelectorAll("*")) {
     if (["SCRIPT", "STYLE", "title", "OPTION"].includes(el.tagName)) continue;
@@ -39,11 +40,16 @@ MEASURE = """() => {
     if (!own || !visible(el)) continue;
     let size = parseFloat(getComputedStyle(el).fontSize);
     if (el instanceof SVGElement) size *= el.getScreenCTM().a;
-    if (size < minFont) { minFont = size; smallest = `${el.tagName}.${el.className.baseVal ?? el.className}: ${el.textContent.slice(0, 30)}`; }
+    if (size < minFont) {
+      minFont = size;
+      smallest = `${el.tagName}.${el.getAttribute("class")}: ${el.textContent.slice(0, 30)}`;
+    }
   }
   const svg = document.querySelector("#network");
   const rect = (el) => el.getBoundingClientRect();
-  const texts = [...svg.querySelectorAll("text")].map((el) => ({ el, r: rect(el) })).filter((t) => t.r.width > 0);
+  const texts = [...svg.querySelectorAll("text")]
+    .map((el) => ({ el, r: rect(el) }))
+    .filter((t) => t.r.width > 0);
   const nodes = [...svg.querySelectorAll(".node-circle")].map((el) => ({ el, r: rect(el) }));
   const hit = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
                         Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
@@ -187,6 +193,14 @@ def test_dense_layers_pick_one_edge_by_pointer_and_signs_are_colour_blind_safe(
     assert page.console_log.errors == []
 
 
+def server_state(page) -> dict:
+    """The tab's state as the server holds it (its own session)."""
+    return page.evaluate(
+        "fetch('/api/state', {headers: {'X-Lab-Session':"
+        " sessionStorage.getItem('backproplab-lab-session')}}).then(r => r.json())"
+    )
+
+
 def tab_to(page, selector: str, limit: int = 80) -> None:
     """Press Tab until the focus is on `selector` (the keyboard alone)."""
     for _ in range(limit):
@@ -263,9 +277,7 @@ def test_full_screen_large_type_and_exported_figure(page, lab_url: str, tmp_path
     exported = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert exported == shown
     # The figure carries the current values: the first weight as the page shows it.
-    w = page.evaluate(
-        "fetch('/api/state', {headers: {'X-Lab-Session': sessionStorage.getItem('backproplab-lab-session')}}).then(r => r.json()).then(s => s.params.weights[0][0][0])"
-    )
+    w = server_state(page)["params"]["weights"][0][0][0]
     edge = page.text_content(".edge-value[data-param='w1_11']") or ""
     assert edge in exported
     assert math.isclose(shown_number(edge), w, rel_tol=1e-3)
@@ -285,10 +297,7 @@ def test_an_engine_activation_new_to_the_menu_runs_in_the_page(page, lab_url: st
     page.wait_for_function("location.search.includes('hidden=3g')")
     page.click("#btn-forward")
     page.wait_for_selector("#lab[data-phase='forward']")
-    state = page.evaluate(
-        "fetch('/api/state', {headers: {'X-Lab-Session':"
-        " sessionStorage.getItem('backproplab-lab-session')}}).then(r => r.json())"
-    )
+    state = server_state(page)
     assert state["network"]["activations"][0] == "gelu"
     # z lists the layers after the input; a starts with the input itself.
     z, a = np.array(state["forward"]["z"][0]), np.array(state["forward"]["a"][1])
