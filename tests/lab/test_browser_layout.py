@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from backproplab.engine.functions import BY_NAME
+from backproplab.explain.expr import display_digits, format_number
 
 from .conftest import open_lab, shown_number
 
@@ -308,4 +309,43 @@ def test_an_engine_activation_new_to_the_menu_runs_in_the_page(page, lab_url: st
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     assert page.input_value(".layer-row[data-layer='1'] .layer-activation") == "gelu"
+    # The page writes numbers digit for digit as explain does at the server's precision.
+    values = [0.15, -0.2502345, 1234567.0, 3.2e-7, -1e-4, 12.5, 0.99996, 100.0, *a.tolist()]
+    page_text = page.evaluate(
+        "(vs) => import('/static/js/labels.js').then((m) => vs.map(m.num))", values
+    )
+    with display_digits(state["labels"]["digits"]):
+        assert page_text == [format_number(v, "num") for v in values]
+    assert page.console_log.errors == []
+
+
+def serious_findings(page) -> list[str]:
+    """axe-core's violations of impact serious or critical on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_core_finds_nothing_serious_in_any_state(page, lab_url: str) -> None:
+    open_lab(page, lab_url)
+    found = {"start": serious_findings(page)}
+    page.click("#btn-forward")
+    page.wait_for_selector("#lab[data-phase='forward']")
+    found["after Forward"] = serious_findings(page)
+    page.click("#btn-backward")
+    page.wait_for_selector("#lab[data-phase='backward']")
+    found["after Backward"] = serious_findings(page)
+    page.click(".edge-value[data-param='w1_11']")
+    page.wait_for_selector("#derivation[data-ready='1'][data-param='w1_11']")
+    found["derivation panel open"] = serious_findings(page)
+    page.click("#derivation-close")
+    page.set_viewport_size({"width": 390, "height": 844})
+    measure(page)
+    found["phone width"] = serious_findings(page)
+    assert found == {state: [] for state in found}
     assert page.console_log.errors == []
