@@ -92,6 +92,8 @@ def test_every_width_fits_without_overlaps_or_small_text(page, lab_url: str, lay
     page.set_viewport_size({"width": WIDTHS[0], "height": 800})
     open_lab(page, lab_url, NETWORKS[layers])
     assert page.get_attribute("#network", "data-layers") == layers
+    start = measure(page)  # nothing computed yet: the neurons show their names
+    assert start["overlaps"] == [] and start["minFont"] >= 11, start
     page.click("#btn-forward")
     page.wait_for_selector("#lab[data-phase='forward']")
     page.click("#btn-backward")
@@ -347,5 +349,10 @@ def test_axe_core_finds_nothing_serious_in_any_state(page, lab_url: str) -> None
     page.set_viewport_size({"width": 390, "height": 844})
     measure(page)
     found["phone width"] = serious_findings(page)
+    page.click("#network .bias[data-param='b2_1'] rect")
+    page.wait_for_selector("#derivation[data-ready='1'][data-param='b2_1']")
+    found["phone width, derivation open"] = serious_findings(page)
+    m = measure(page)  # the panel's maths too: no script below 11 px
+    assert m["minFont"] >= 11 and m["scrollWidth"] <= m["width"], m
     assert found == {state: [] for state in found}
     assert page.console_log.errors == []
