@@ -83,8 +83,6 @@ def network_labels(layer_sizes: list[int]) -> dict[str, Any]:
         "targets": [label(namer.target(j)) for j in units[last]],
         "output_grads": [label(partial(LOSS, namer.act(last, j))) for j in units[last]],
         "gradient_of": GRADIENT_OF,
-        "loss": label(LOSS),
-        "eta": label(ETA),
     }
 
 
@@ -92,6 +90,7 @@ def vocabulary() -> dict[str, Any]:
     """The page's fixed words with maths in them, and the menus' labels."""
     return {
         "digits": DISPLAY_DIGITS,
+        "symbols": {"loss": label(LOSS), "eta": label(ETA)},
         "phases": {
             "ready": _phrase(
                 "Ready: press Forward to compute every ", _Z, " and ", _A, " for the batch."
@@ -117,6 +116,14 @@ def vocabulary() -> dict[str, Any]:
             "title-backward": _phrase("Phase 2: every ", _GRAD_W, " and ", _DELTA),
             "title-update": _phrase("Phase 3: ", _UPDATE),
             "delta-note": _phrase(_DELTA, " = ∂L/∂z, summed over the batch"),
+            # The headings of the derivation's steps, by explain's step kind.
+            "step-forward": _phrase("forward pass"),
+            "step-loss": _phrase("loss"),
+            "step-output_grad": _phrase("output gradient"),
+            "step-activation_grad": _phrase("gradient of an activation"),
+            "step-delta": _phrase("error signal ", _DELTA),
+            "step-gradient": _phrase("gradient"),
+            "step-update": _phrase("update"),
         },
         "options": {
             "slides": "the slides' example (one sample)",

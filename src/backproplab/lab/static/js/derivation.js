@@ -4,17 +4,7 @@
 
 // Every formula arrives as MathML from explain's own renderer, at the page's precision.
 
-import { etaLabel, mathHtml, num } from "./labels.js";
-
-const KIND_TITLES = {
-  forward: "forward pass",
-  loss: "loss",
-  output_grad: "output gradient",
-  activation_grad: "gradient of an activation",
-  delta: "error signal δ",
-  gradient: "gradient",
-  update: "update",
-};
+import { etaLabel, mathHtml, num, phrase } from "./labels.js";
 
 export class DerivationPanel {
   constructor(root, onClose) {
@@ -112,7 +102,7 @@ function stepItem(step, shown, samples, param, slides = false) {
   if (step.param) li.dataset.param = step.param;
   const head = document.createElement("div");
   head.className = "step-kind";
-  head.textContent = KIND_TITLES[step.kind] ?? step.kind;
+  head.textContent = phrase(`step-${step.kind}`).text;
   if (step.sample !== null && step.sample !== undefined) {
     // explain numbers the batch's rows from 1; the page numbers the data's points from 0.
     const point = samples[step.sample - 1];

@@ -2,25 +2,17 @@
 // SVG <text> and tooltips, MathML for HTML) and the one precision numbers are shown with.
 // Nothing is named or derived here: this module only looks up what arrived.
 
-let vocab = { digits: 4, phases: {}, phrases: {}, options: {} };
-let names = null;
+// The fixed words are the same for every drawing on a page; a network's own labels travel
+// with its state (state.labels), so that two drawings of two networks never mix names.
+let vocab = { digits: 4, phases: {}, phrases: {}, options: {}, symbols: {} };
 
 /** The fixed words of /api/options' `vocabulary`. */
 export function setVocabulary(vocabulary) {
   if (vocabulary) vocab = vocabulary;
 }
 
-/** The labels of the network on display (state.labels, sent with each new network). */
-export function setNetworkLabels(labels) {
-  if (labels) names = labels;
-}
-
-export function networkLabels() {
-  return names;
-}
-
 export function digits() {
-  return names?.digits ?? vocab.digits ?? 4;
+  return vocab.digits ?? 4;
 }
 
 function stripZeros(text) {
@@ -47,45 +39,47 @@ export function num(value) {
   return value < 0 ? `−${text}` : text;
 }
 
+// `names` below is a network's state.labels (labels.py's network_labels).
+
 /** {text, mathml} of neuron j (0-based) of layer l (0 = the inputs). */
-export function nodeLabel(l, j) {
+export function nodeLabel(names, l, j) {
   return names?.nodes[l]?.[j] ?? { text: "", mathml: "" };
 }
 
 /** {text, mathml} of the δ of neuron j of layer l ≥ 1. */
-export function deltaLabel(l, j) {
+export function deltaLabel(names, l, j) {
   return names?.deltas[l - 1]?.[j] ?? { text: "", mathml: "" };
 }
 
 /** {id, text, mathml} of weight i→j (0-based) of weight layer l (1-based). */
-export function weightLabel(l, i, j) {
+export function weightLabel(names, l, i, j) {
   return names.weights[l - 1][i][j];
 }
 
-export function biasLabel(l, j) {
+export function biasLabel(names, l, j) {
   return names.biases[l - 1][j];
 }
 
 /** ∂L/∂(label), from the server's template. */
-export function gradientOf(label) {
+export function gradientOf(names, label) {
   const t = names?.gradient_of ?? { text: "∂L/∂{}", mathml: "{}" };
   return { text: t.text.replace("{}", label.text), mathml: t.mathml.replace("{}", label.mathml) };
 }
 
-export function targetLabel(j) {
+export function targetLabel(names, j) {
   return names?.targets[j] ?? { text: "y", mathml: "<mi>y</mi>" };
 }
 
-export function outputGradLabel(j) {
+export function outputGradLabel(names, j) {
   return names?.output_grads[j] ?? { text: "", mathml: "" };
 }
 
 export function lossLabel() {
-  return names?.loss ?? { text: "L", mathml: "<mi>L</mi>" };
+  return vocab.symbols?.loss ?? { text: "L", mathml: "<mi>L</mi>" };
 }
 
 export function etaLabel() {
-  return names?.eta ?? { text: "η", mathml: "<mi>η</mi>" };
+  return vocab.symbols?.eta ?? { text: "η", mathml: "<mi>η</mi>" };
 }
 
 /** {text, html} of a phrase of the page ("view-gradients", "title-update", ...). */

@@ -6,7 +6,7 @@ import { api, ApiError } from "./api.js";
 import { Controls } from "./controls.js";
 import { DataPlot } from "./data-plot.js";
 import { DerivationPanel } from "./derivation.js";
-import { applyPhrases, etaLabel, lossLabel, num, phaseText, setNetworkLabels, setVocabulary } from "./labels.js";
+import { applyPhrases, etaLabel, lossLabel, num, phaseText, setVocabulary } from "./labels.js";
 import { renderLossChart } from "./loss-chart.js";
 import { exportFigure, focusParam, renderNetwork } from "./network-view.js";
 import { queryToConfig, writeUrl } from "./url-state.js";
@@ -84,8 +84,7 @@ function updateButtons() {
 
 function apply(state, fresh = new Set()) {
   if (!state.data && lab.state?.data) state.data = lab.state.data;
-  if (!state.labels && lab.state?.labels) state.labels = lab.state.labels;
-  setNetworkLabels(state.labels);
+  if (!state.labels && lab.state?.labels) state.labels = lab.state.labels; // sent per network
   lab.state = state;
   lab.fresh = fresh;
   render();

@@ -139,13 +139,14 @@ function layerValues(state, gradients, l) {
 
 /** Per output neuron: [class, text, kind] lines (target y, or ∂L/∂ŷ after Backward). */
 function outputLines(state, gradients) {
+  const names = state.labels;
   const n = state.network.layer_sizes[state.network.layer_sizes.length - 1];
   const out = [];
   for (let j = 0; j < n; j++) {
     const lines = [];
-    if (!gradients && state.forward) lines.push(["output-target", `${targetLabel(j).text} = ${num(state.forward.target[j])}`, "activations"]);
+    if (!gradients && state.forward) lines.push(["output-target", `${targetLabel(names, j).text} = ${num(state.forward.target[j])}`, "activations"]);
     if (gradients && state.backward?.output_grad) {
-      lines.push(["output-grad", `${outputGradLabel(j).text} = ${num(state.backward.output_grad[j])}`, "gradients"]);
+      lines.push(["output-grad", `${outputGradLabel(names, j).text} = ${num(state.backward.output_grad[j])}`, "gradients"]);
     }
     if (lines.length) out.push(lines);
   }
@@ -161,6 +162,7 @@ const drawn = new WeakMap();
  */
 export function renderNetwork(svg, state, opts) {
   const { view, fresh = new Set(), selected = null } = opts;
+  const names = state.labels;
   const previous = drawn.get(svg);
   drawn.set(svg, { state, opts, active: previous?.active ?? null, roving: previous?.roving ?? null });
   watchSize(svg);
@@ -207,7 +209,7 @@ export function renderNetwork(svg, state, opts) {
     column.forEach(({ x, y }, j) => {
       const key = `${l}_${j + 1}`;
       const value = vals ? vals[j] : null;
-      const name = gradients && l > 0 ? deltaLabel(l, j) : nodeLabel(l, j);
+      const name = gradients && l > 0 ? deltaLabel(names, l, j) : nodeLabel(names, l, j);
       const g = make("g", { class: `node${l === 0 ? " input" : ""}`, "data-node": key });
       const hw = halfW[l];
       const tint = value === null ? 0 : Math.min(1, Math.abs(value) / layerScale);
@@ -220,12 +222,12 @@ export function renderNetwork(svg, state, opts) {
         const text = make("text", { x, y: y + font * 0.36, class: "node-value", "data-node": key, "text-anchor": "middle" }, num(value));
         freshTag(text, freshNodes);
         g.append(text);
-      } else if (value === null && 2 * hw >= textWidth(nodeLabel(l, j).text, font) + 6) {
+      } else if (value === null && 2 * hw >= textWidth(nodeLabel(names, l, j).text, font) + 6) {
         // Nothing computed yet: the neuron shows its name instead.
-        g.append(make("text", { x, y: y + font * 0.36, class: "node-name inside", "text-anchor": "middle" }, nodeLabel(l, j).text));
+        g.append(make("text", { x, y: y + font * 0.36, class: "node-name inside", "text-anchor": "middle" }, nodeLabel(names, l, j).text));
       }
       if (L.namesBelow && value !== null) {
-        const label = nodeLabel(l, j).text;
+        const label = nodeLabel(names, l, j).text;
         const by = y + r + font + 1;
         const box = textBox(x, by, textWidth(label, font), font, "middle");
         if (boxes.free(box)) {
@@ -280,13 +282,13 @@ export function renderNetwork(svg, state, opts) {
   for (let l = 1; l < sizes.length; l++) {
     nodes[l].forEach(({ x, y }, j) => {
       const value = biasValues ? biasValues[l - 1][j] : null;
-      nodeLayer.append(biasMark(l, j, x, y, L, value, { labelled, fresh: freshEdges, selected, gradients, scale: biasScale, boxes, font }));
+      nodeLayer.append(biasMark(l, j, x, y, L, value, { names, labelled, fresh: freshEdges, selected, gradients, scale: biasScale, boxes, font }));
     });
   }
   for (let l = 1; l < sizes.length; l++) {
     for (let i = 0; i < sizes[l - 1]; i++) {
       for (let j = 0; j < sizes[l]; j++) {
-        const name = weightLabel(l, i, j);
+        const name = weightLabel(names, l, i, j);
         const a = nodes[l - 1][i];
         const b = nodes[l][j];
         const value = edgeValues ? edgeValues[l - 1][i][j] : null;
@@ -300,7 +302,7 @@ export function renderNetwork(svg, state, opts) {
         const pattern = value === null ? "2 3" : dash(value, w);
         if (pattern) line["stroke-dasharray"] = pattern;
         g.append(make("line", line));
-        const shownName = gradients ? gradientOf(name) : name;
+        const shownName = gradients ? gradientOf(names, name) : name;
         const described = `${shownName.text} = ${value === null ? "not computed yet" : num(value)}`;
         g.setAttribute("aria-label", described);
         g.append(make("title", {}, described));
@@ -342,7 +344,8 @@ function placeOnEdge(c, text, font, boxes) {
 }
 
 function biasMark(l, j, x, y, L, value, opts) {
-  const name = biasLabel(l, j);
+  const names = opts.names;
+  const name = biasLabel(names, l, j);
   const size = L.biasSize;
   const bx = x - L.halfW[l] * 0.6 - size;
   const by = y - L.r - size - 4;
@@ -356,7 +359,7 @@ function biasMark(l, j, x, y, L, value, opts) {
   if (value !== null && value < 0) rect["stroke-dasharray"] = "2 1.5";
   g.append(make("rect", rect));
   opts.boxes.add({ x0: bx, x1: bx + size, y0: by, y1: by + size });
-  const shownName = opts.gradients ? gradientOf(name) : name;
+  const shownName = opts.gradients ? gradientOf(names, name) : name;
   const described = `${shownName.text} = ${value === null ? "not computed yet" : num(value)}`;
   g.setAttribute("aria-label", described);
   g.append(make("title", {}, described));
@@ -417,7 +420,7 @@ function setActive(svg, el) {
   const state = drawn.get(svg);
   for (const old of svg.querySelectorAll(".active")) if (old !== el) old.classList.remove("active");
   svg.classList.toggle("has-active", Boolean(el?.classList.contains("edge")));
-  const info = document.getElementById("network-info");
+  const info = state.opts.info ?? document.getElementById("network-info");
   if (!el) {
     state.active = null;
     if (info) info.replaceChildren();
@@ -443,12 +446,13 @@ function open(svg, name) {
 function keyOrder(svg, name) {
   // The parameters of name's weight layer: into neuron 1 (w_11, w_21, ..., b_1), neuron 2, ...
   const { state } = drawn.get(svg);
+  const names = state.labels;
   const sizes = state.network.layer_sizes;
   const layer = Number(/^[wb](\d+)_/.exec(name)?.[1] ?? 1);
   const order = [];
   for (let j = 0; j < sizes[layer]; j++) {
-    for (let i = 0; i < sizes[layer - 1]; i++) order.push(weightLabel(layer, i, j).id);
-    order.push(biasLabel(layer, j).id);
+    for (let i = 0; i < sizes[layer - 1]; i++) order.push(weightLabel(names, layer, i, j).id);
+    order.push(biasLabel(names, layer, j).id);
   }
   return { order, layer, sizes };
 }
@@ -482,7 +486,7 @@ function onKey(svg, event) {
     if (to >= 1 && to < sizes.length) {
       const per = sizes[layer - 1] + 1;
       const j = Math.min(Math.floor(k / per), sizes[to] - 1);
-      next = weightLabel(to, 0, j).id;
+      next = weightLabel(drawn.get(svg).state.labels, to, 0, j).id;
     }
   }
   if (next) {
