@@ -346,6 +346,19 @@ def test_axe_core_finds_nothing_serious_in_any_state(page, lab_url: str) -> None
     page.wait_for_selector("#derivation[data-ready='1'][data-param='w1_11']")
     found["derivation panel open"] = serious_findings(page)
     page.click("#derivation-close")
+    # Practice mode (the Practice panel of issue 12's item 4) hides the gradients after
+    # Backward and asks for one; this page has it once that panel is part of the lab.
+    if page.locator("#practice-on").count():
+        page.click("#btn-reset")
+        page.wait_for_selector("#lab[data-phase='ready']")
+        page.check("#practice-on")
+        page.wait_for_function("document.querySelector('#practice-asks').value !== ''")
+        for phase in ("forward", "backward"):
+            page.click(f"#btn-{phase}")
+            page.wait_for_selector(f"#lab[data-phase='{phase}']")
+        page.wait_for_selector("#practice-form:not([hidden])")  # the gradients withheld
+        found["practice mode"] = serious_findings(page)
+        page.uncheck("#practice-on")
     page.set_viewport_size({"width": 390, "height": 844})
     measure(page)
     found["phone width"] = serious_findings(page)

@@ -72,7 +72,13 @@ def test_options_carry_the_pages_words_for_every_choice(client: httpx.Client) ->
     assert vocab["symbols"]["eta"]["text"] == "η"
     kinds = {k.removeprefix("step-") for k in vocab["phrases"] if k.startswith("step-")}
     assert kinds == set(bp.explain.STEP_KINDS)
-    choices = [*DATA_CHOICES, *options["hidden_activations"], *OUTPUT_ACTIVATIONS, *LOSSES]
+    choices = [
+        *options["data"],
+        *DATA_CHOICES,
+        *options["hidden_activations"],
+        *OUTPUT_ACTIVATIONS,
+        *LOSSES,
+    ]
     assert set(choices) <= set(vocab["options"])
 
 

@@ -132,6 +132,7 @@ def vocabulary() -> dict[str, Any]:
             "moons": "moons",
             "spirals": "spirals",
             "gaussians": "gaussian blobs",
+            "csv": "your CSV file",
             "sigmoid": "sigmoid",
             "tanh": "tanh",
             "relu": "ReLU",
