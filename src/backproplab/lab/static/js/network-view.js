@@ -162,11 +162,15 @@ const drawn = new WeakMap();
  */
 export function renderNetwork(svg, state, opts) {
   const { view, fresh = new Set(), selected = null } = opts;
-  const names = state.labels;
   const previous = drawn.get(svg);
+  // The server sends a network's labels with the network (config, state, reset), not with
+  // every step: a state without them keeps the ones this drawing already has.
+  if (!state.labels && previous?.state.labels) state = { ...state, labels: previous.state.labels };
+  const names = state.labels;
   drawn.set(svg, { state, opts, active: previous?.active ?? null, roving: previous?.roving ?? null });
   watchSize(svg);
-  const hadFocus = svg.contains(document.activeElement) ? document.activeElement.dataset.param : null;
+  const focused = svg.getRootNode().activeElement; // a shadow root (the widget) has its own
+  const hadFocus = focused && svg.contains(focused) ? focused.dataset.param : null;
   const width = Math.max(240, Math.floor(svg.getBoundingClientRect().width || svg.parentElement.clientWidth));
   const font = Math.max(MIN_FONT, parseFloat(getComputedStyle(svg).getPropertyValue("--net-font")) || 12);
   const L = layout(state, view, width, font);
@@ -420,7 +424,7 @@ function setActive(svg, el) {
   const state = drawn.get(svg);
   for (const old of svg.querySelectorAll(".active")) if (old !== el) old.classList.remove("active");
   svg.classList.toggle("has-active", Boolean(el?.classList.contains("edge")));
-  const info = state.opts.info ?? document.getElementById("network-info");
+  const info = state.opts.info ?? svg.getRootNode().getElementById?.("network-info");
   if (!el) {
     state.active = null;
     if (info) info.replaceChildren();
