@@ -64,7 +64,7 @@ def test_health_and_options(client: httpx.Client) -> None:
 def test_page_and_static_files_are_served(lab_url: str) -> None:
     page = httpx.get(lab_url + "/")
     assert page.status_code == 200 and '<svg id="network"' in page.text
-    for path in ("/static/lab.css", "/static/js/main.js", "/static/js/latex.js"):
+    for path in ("/static/lab.css", "/static/js/main.js", "/static/js/labels.js"):
         response = httpx.get(lab_url + path)
         assert response.status_code == 200 and len(response.text) > 100, path
     assert "javascript" in httpx.get(lab_url + "/static/js/main.js").headers["content-type"]

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 #: The only names a ``substituted`` expression may call, besides numbers, ``+ - * / **``,
@@ -36,6 +38,21 @@ PRODUCT = 2
 SUM = 1
 #: Significant digits of the rounded numbers shown to a reader (the JSON keeps them all).
 DIGITS = 6
+_DIGITS: ContextVar[int] = ContextVar("display_digits", default=DIGITS)
+
+
+@contextmanager
+def display_digits(digits: int) -> Iterator[None]:
+    """Round the numbers shown to a reader to ``digits`` significant digits in this block.
+
+    The lab draws its network with fewer digits than a printed derivation needs; rendering
+    its derivations inside this block keeps one precision on the whole page.
+    """
+    token = _DIGITS.set(int(digits))
+    try:
+        yield
+    finally:
+        _DIGITS.reset(token)
 
 
 def _flavour(mode: str) -> str:
@@ -68,7 +85,7 @@ def format_number(value: float, mode: str) -> str:
     value = float(value) + 0.0  # -0.0 prints as 0
     if mode == "py":
         return repr(value)
-    text = f"{value:.{DIGITS}g}"
+    text = f"{value:.{_DIGITS.get()}g}"
     flav = _flavour(mode)
     mantissa, _, exponent = text.partition("e")
     negative = mantissa.startswith("-")

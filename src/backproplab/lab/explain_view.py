@@ -12,6 +12,11 @@ import numpy as np
 
 from ..engine.errors import InputError
 from ..explain import explain, parse_param_name
+from ..explain.expr import display_digits, format_number
+from ..explain.render_common import step_parts
+from ..explain.steps import Step
+from ..explain.symbols import Namer
+from .labels import DISPLAY_DIGITS, label
 from .session import LabConflict, LabSession, is_slides_architecture
 
 #: A batch larger than this is explained through the selected sample alone (readability).
@@ -52,6 +57,7 @@ def explain_view(session: LabSession, name: str) -> dict[str, Any]:
         raise LabConflict(f"no derivation for {name}: {exc}") from None
     # explain(param=...) keeps exactly the chain of steps that leads to this parameter.
     steps = explanation.to_dict()["steps"]
+    namer = Namer(net.layer_sizes, 1)
     weight = ref.kind == "w"
     index = (ref.i - 1, ref.j - 1) if weight else (ref.j - 1,)
     before = (net.weights if weight else net.biases)[ref.layer - 1][index]
@@ -69,6 +75,21 @@ def explain_view(session: LabSession, name: str) -> dict[str, Any]:
         "value": float(before),
         "current": float(after),
         "steps": steps,
+        # The same steps as explain's renderer prints them, at the page's precision.
+        "rendered": [_rendered(step) for step in explanation.steps],
+        "title": label(namer.param(ref.kind, ref.layer, ref.i, ref.j)),
         # The slides' own labels (docs/notation.md) mean something only on their network.
         "slides": is_slides_architecture(net.layer_sizes, net.activations, net.loss_name),
     }
+
+
+def _rendered(step: Step) -> dict[str, str]:
+    """One step as MathML (``symbol = formula = numbers = value``) and as plain text."""
+    with display_digits(DISPLAY_DIGITS):
+        maths = "<mo>=</mo>".join(f"<mrow>{p}</mrow>" for p in step_parts(step, "mathml"))
+        return {
+            "mathml": f'<math display="block">{maths}</math>',
+            "text": " = ".join(step_parts(step, "text")),
+            "value": format_number(step.value, "num"),
+            "symbol": label(step.symbol)["mathml"],
+        }

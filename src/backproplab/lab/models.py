@@ -12,9 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..engine.functions import ACTIVATIONS
+
 #: The data choices: the slides' single example, then the built-in 2-D sets.
 DATA_CHOICES = ("slides", "xor", "circles", "moons", "spirals", "gaussians")
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+#: Every activation of the engine's table that may sit in a hidden layer (softmax mixes a
+#: row's units, so it is output-only), identity last: it is the one a menu least suggests.
+HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(
+    sorted((d.name for d in ACTIVATIONS if not d.output_only), key=lambda n: n == "identity")
+)
 #: Output activations the editor offers for mse (bce and cross_entropy fix their own).
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh", "softmax")
 LOSSES = ("mse", "bce", "cross_entropy")
@@ -34,7 +40,7 @@ MAX_SEED = 2**32 - 1
 MAX_BODY_BYTES = 64 * 1024
 
 DataName = Literal["slides", "xor", "circles", "moons", "spirals", "gaussians"]
-HiddenActivation = Literal["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HiddenActivation = Literal[HIDDEN_ACTIVATIONS]  # type: ignore[valid-type]
 OutputActivation = Literal["identity", "sigmoid", "tanh", "softmax"]
 LossName = Literal["mse", "bce", "cross_entropy"]
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from .. import __version__
 from ..engine import ACTIVATION_NAMES, LOSS_NAMES
 from .explain_view import explain_view
+from .labels import vocabulary
 from .models import (
     DATA_CHOICES,
     HIDDEN_ACTIVATIONS,
@@ -99,6 +100,8 @@ def options() -> dict[str, Any]:
         "engine_activations": list(ACTIVATION_NAMES),
         "limits": limits(),
         "defaults": LabConfig().model_dump(),
+        # The page's words with maths in them, and the display precision (labels.py).
+        "vocabulary": vocabulary(),
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .labels import network_labels
 from .session import LabSession, is_slides_architecture
 
 #: Cells per side of the heat map (the prediction over the data's window).
@@ -48,7 +49,9 @@ def state_view(session: LabSession, *, include_data: bool = False) -> dict[str, 
         "heatmap": heatmap_view(session),
     }
     if include_data:
+        # Sent when the network is (re)built: the names depend on its layout alone.
         view["data"] = data_view(session)
+        view["labels"] = network_labels(net.layer_sizes)
     return view
 
 

@@ -1,23 +1,8 @@
 // The left column: data, the architecture editor and the training settings.
 // It turns the form into a configuration for the server and back; the server checks it.
 
-const LABELS = {
-  slides: "the slides' example (one sample)",
-  xor: "xor",
-  circles: "circles",
-  moons: "moons",
-  spirals: "spirals",
-  gaussians: "gaussian blobs",
-  sigmoid: "sigmoid",
-  tanh: "tanh",
-  relu: "ReLU",
-  leaky_relu: "leaky ReLU",
-  identity: "identity (linear)",
-  softmax: "softmax",
-  mse: "mse: mean (ŷ − y)²",
-  bce: "binary cross-entropy",
-  cross_entropy: "cross-entropy (softmax)",
-};
+import { optionLabel } from "./labels.js";
+
 const FUSED_OUTPUT = { bce: "sigmoid", cross_entropy: "softmax" };
 
 function fillSelect(select, values) {
@@ -25,7 +10,7 @@ function fillSelect(select, values) {
     ...values.map((v) => {
       const option = document.createElement("option");
       option.value = v;
-      option.textContent = LABELS[v] ?? v;
+      option.textContent = optionLabel(v);
       return option;
     }),
   );

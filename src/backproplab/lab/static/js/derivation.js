@@ -2,18 +2,9 @@
 // the formula, the same formula with the numbers substituted, and the value — ending
 // with the update w(new) = w − η ∂L/∂w.
 
-import { fmt, prettyParam } from "./format.js";
-import { renderLatex } from "./latex.js";
+// Every formula arrives as MathML from explain's own renderer, at the page's precision.
 
-const KIND_TITLES = {
-  forward: "forward pass",
-  loss: "loss",
-  output_grad: "output gradient",
-  activation_grad: "gradient of an activation",
-  delta: "error signal δ",
-  gradient: "gradient",
-  update: "update",
-};
+import { etaLabel, mathHtml, num, phrase } from "./labels.js";
 
 export class DerivationPanel {
   constructor(root, onClose) {
@@ -38,7 +29,7 @@ export class DerivationPanel {
     document.body.classList.add("panel-open");
     this.root.dataset.param = param;
     this.root.dataset.ready = "0";
-    this.title.textContent = `${prettyParam(param)}`;
+    this.title.textContent = param;
   }
 
   error(param, message) {
@@ -50,7 +41,7 @@ export class DerivationPanel {
   show(result) {
     this.loading(result.param);
     const kind = result.kind === "weight" ? "weight" : "bias";
-    this.title.textContent = `${prettyParam(result.param)} — ${kind} ${result.param}`;
+    this.title.innerHTML = `${mathHtml(result.title.mathml)} — ${kind} ${result.param}`;
     const parts = [];
     const phase = {
       ready: "Derivation for the next forward pass (nothing computed yet on the page).",
@@ -63,23 +54,26 @@ export class DerivationPanel {
       result.samples.length === 1
         ? `data point ${result.samples[0]}`
         : `a batch of ${result.samples.length} (the gradient is the mean over it)`;
-    parts.push(paragraph(`Value before the update: ${fmt(result.value)} · ${samples} · η = ${fmt(result.lr)}`, "derivation-meta"));
+    parts.push(
+      paragraph(`Value before the update: ${num(result.value)} · ${samples} · ${etaLabel().text} = ${num(result.lr)}`, "derivation-meta"),
+    );
     if (result.note) parts.push(paragraph(result.note, "derivation-note"));
     if (result.steps.length === 0) {
       parts.push(paragraph("backproplab.explain has no step for this parameter.", "derivation-error"));
     }
     // First the result (the gradient over the batch and the update), then how it comes about.
+    const rendered = (step) => result.rendered[result.steps.indexOf(step)];
     const own = result.steps.filter((st) => st.param === result.param && st.sample === null);
     if (own.length) {
       const summary = document.createElement("ul");
       summary.className = "steps summary";
-      for (const step of own) summary.append(stepItem(step, result.samples, result.param, result.slides));
+      for (const step of own) summary.append(stepItem(step, rendered(step), result.samples, result.param, result.slides));
       parts.push(summary);
       parts.push(paragraph("The derivation, step by step (from backproplab.explain):", "derivation-meta"));
     }
     const list = document.createElement("ol");
     list.className = "steps";
-    for (const step of result.steps) list.append(stepItem(step, result.samples, result.param, result.slides));
+    for (const step of result.steps) list.append(stepItem(step, rendered(step), result.samples, result.param, result.slides));
     parts.push(list);
     this.body.replaceChildren(...parts);
     this.root.dataset.ready = "1";
@@ -93,14 +87,14 @@ function paragraph(text, cls) {
   return p;
 }
 
-function mathBlock(latex, fallback) {
+function mathBlock(mathml) {
   const div = document.createElement("div");
   div.className = "step-math";
-  div.append(renderLatex(latex, { display: true, fallback }));
+  div.innerHTML = mathml; // explain's own MathML, from this page's server
   return div;
 }
 
-function stepItem(step, samples, param, slides = false) {
+function stepItem(step, shown, samples, param, slides = false) {
   const li = document.createElement("li");
   li.className = `step step-${step.kind}${step.param === param ? " own" : ""}`;
   li.dataset.kind = step.kind;
@@ -108,7 +102,7 @@ function stepItem(step, samples, param, slides = false) {
   if (step.param) li.dataset.param = step.param;
   const head = document.createElement("div");
   head.className = "step-kind";
-  head.textContent = KIND_TITLES[step.kind] ?? step.kind;
+  head.textContent = phrase(`step-${step.kind}`).text;
   if (step.sample !== null && step.sample !== undefined) {
     // explain numbers the batch's rows from 1; the page numbers the data's points from 0.
     const point = samples[step.sample - 1];
@@ -124,11 +118,7 @@ function stepItem(step, samples, param, slides = false) {
     head.append(label);
   }
   li.append(head);
-  const value = fmt(step.value);
-  const symbol = step.latex ?? step.symbol;
-  li.append(mathBlock(`${symbol} = ${step.formula_latex}`, `${step.symbol} = ${step.formula}`));
-  const substituted = step.substituted_latex ?? step.substituted;
-  li.append(mathBlock(`= ${substituted} = ${value}`, `= ${step.substituted_text ?? step.substituted} = ${value}`));
+  li.append(mathBlock(shown.mathml));
   const plain = document.createElement("div");
   plain.className = "step-plain";
   const formula = document.createElement("code");
@@ -137,7 +127,7 @@ function stepItem(step, samples, param, slides = false) {
   const valueEl = document.createElement("strong");
   valueEl.className = "step-value";
   valueEl.dataset.value = String(step.value);
-  valueEl.textContent = value;
+  valueEl.textContent = shown.value;
   plain.append(formula, document.createTextNode(" = "), valueEl);
   li.append(plain);
   if (step.note) li.append(paragraph(step.note, "step-note"));

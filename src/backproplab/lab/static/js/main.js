@@ -6,9 +6,9 @@ import { api, ApiError } from "./api.js";
 import { Controls } from "./controls.js";
 import { DataPlot } from "./data-plot.js";
 import { DerivationPanel } from "./derivation.js";
-import { fmt } from "./format.js";
+import { applyPhrases, etaLabel, lossLabel, num, phaseText, setVocabulary } from "./labels.js";
 import { renderLossChart } from "./loss-chart.js";
-import { renderNetwork } from "./network-view.js";
+import { exportFigure, focusParam, renderNetwork } from "./network-view.js";
 import { queryToConfig, writeUrl } from "./url-state.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -26,13 +26,6 @@ const lab = {
 let controls;
 let plot;
 let panel;
-
-const PHASE_TEXT = {
-  ready: "Ready: press Forward to compute every z and a for the batch.",
-  forward: "Forward done: every neuron's z and a are computed. Next: Backward.",
-  backward: "Backward done: every ∂L/∂w and δ, from the output back. Next: Update.",
-  update: "Update done: w ← w − η ∂L/∂w for every parameter at once. Next: Forward.",
-};
 
 function status(message, isError = false) {
   const el = $("#status");
@@ -60,18 +53,19 @@ function render() {
     view: lab.view,
     fresh: lab.fresh,
     selected: panel.param,
-    onParam: openDerivation,
+    onParam: (param) => openDerivation(param, { focus: true }),
   });
   plot.update({ data: s.data, heatmap: s.heatmap, selected: s.selected, batch: s.batch });
   renderLossChart($("#loss-chart"), s.history);
-  $("#loss-value").textContent = fmt(s.loss);
+  $("#loss-value").textContent = num(s.loss);
   $("#loss-value").dataset.value = String(s.loss);
   $("#updates").textContent = String(s.updates);
   $("#epochs").textContent = String(s.epochs);
-  $("#phase-text").textContent = PHASE_TEXT[s.phase] ?? s.phase;
+  $("#phase-text").innerHTML = phaseText(s.phase).html; // the server's words and MathML
   $("#lab").dataset.phase = s.phase;
   const batch = s.batch_size === 1 ? "1 sample" : `${s.batch_size} samples`;
-  $("#batch-text").textContent = `batch: ${batch} · η = ${fmt(s.lr)}`;
+  $("#batch-text").textContent = `batch: ${batch} · ${etaLabel().text} = ${num(s.lr)}`;
+  $("#loss-name").textContent = lossLabel().text;
   updateButtons();
 }
 
@@ -90,6 +84,7 @@ function updateButtons() {
 
 function apply(state, fresh = new Set()) {
   if (!state.data && lab.state?.data) state.data = lab.state.data;
+  if (!state.labels && lab.state?.labels) state.labels = lab.state.labels; // sent per network
   lab.state = state;
   lab.fresh = fresh;
   render();
@@ -162,8 +157,10 @@ async function applyChange(config, kind) {
   }
 }
 
-async function openDerivation(param) {
+async function openDerivation(param, { focus = false } = {}) {
   panel.loading(param);
+  // Opened by the learner (not refreshed after an action): the keyboard goes to the panel.
+  if (focus) $("#derivation-close").focus();
   render();
   try {
     panel.show(await call(() => api.explain(param)));
@@ -224,8 +221,13 @@ function toggleTraining() {
 // ---------------------------------------------------------------- start
 async function main() {
   panel = new DerivationPanel($("#derivation"), () => {
+    const param = panel.param;
     panel.close();
     render();
+    if (param) focusParam($("#network"), param); // back where the keyboard was
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && panel.param) $("#derivation-close").click();
   });
   plot = new DataPlot($("#data-plot"));
   plot.onSelect = (k) => act(() => api.select(k), { fresh: new Set(["activations"]) });
@@ -235,6 +237,8 @@ async function main() {
     status(err.message, true);
     return;
   }
+  setVocabulary(lab.options.vocabulary);
+  applyPhrases();
   controls = new Controls($("#controls"), lab.options, onControlsChange);
   const { config, view } = queryToConfig(location.search, lab.options.defaults);
   lab.view = view;
@@ -263,6 +267,12 @@ async function main() {
     act(() => api.reset());
   });
   $("#btn-train").addEventListener("click", toggleTraining);
+  $("#btn-present").addEventListener("click", togglePresenting);
+  $("#btn-export").addEventListener("click", downloadFigure);
+  document.addEventListener("fullscreenchange", () => {
+    if (!document.fullscreenElement && lab.presentingFullscreen) setPresenting(false);
+  });
+  window.addEventListener("resize", () => lab.state && renderLossChart($("#loss-chart"), lab.state.history));
   for (const radio of document.querySelectorAll("input[name=view]")) {
     radio.addEventListener("change", () => {
       setView(radio.value);
@@ -270,6 +280,43 @@ async function main() {
     });
   }
   document.body.dataset.ready = "1";
+}
+
+// ---------------------------------------------------------------- presenting
+function setPresenting(on) {
+  document.body.classList.toggle("presenting", on);
+  $("#btn-present").setAttribute("aria-pressed", String(on));
+  $("#btn-present").textContent = on ? "Exit full screen" : "Full screen";
+  if (!on) lab.presentingFullscreen = false;
+  render(); // the drawing's type size changed with the page's
+}
+
+/** Full screen with large type, for a projector (the large type works without the API too). */
+async function togglePresenting() {
+  const on = !document.body.classList.contains("presenting");
+  setPresenting(on);
+  try {
+    if (on && document.documentElement.requestFullscreen) {
+      await document.documentElement.requestFullscreen();
+      lab.presentingFullscreen = true;
+    } else if (!on && document.fullscreenElement) {
+      await document.exitFullscreen();
+    }
+  } catch (err) {
+    /* full screen refused (an embedded page): the large type alone */
+  }
+}
+
+/** The network as drawn now, as an SVG file. */
+function downloadFigure() {
+  const blob = new Blob([exportFigure($("#network"))], { type: "image/svg+xml" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `backproplab-network-${lab.state?.network.layer_sizes.join("-") ?? "lab"}.svg`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 function setViewRadios() {

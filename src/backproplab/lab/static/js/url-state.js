@@ -1,7 +1,17 @@
 // The configuration lives in the URL's query, so a set-up can be bookmarked or shared
 // and a reload comes back to it. The server validates whatever arrives from here.
 
-const CODES = { s: "sigmoid", t: "tanh", r: "relu", l: "leaky_relu", i: "identity" };
+const CODES = {
+  s: "sigmoid",
+  t: "tanh",
+  r: "relu",
+  l: "leaky_relu",
+  i: "identity",
+  e: "elu",
+  p: "softplus",
+  u: "silu",
+  g: "gelu",
+};
 const NAMES = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k]));
 
 /** "2s,4t" <-> [{units: 2, activation: "sigmoid"}, {units: 4, activation: "tanh"}] */
