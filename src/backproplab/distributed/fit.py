@@ -267,7 +267,7 @@ class _Loop(engine_fit._Loop):
 
     def _info(self) -> dict[str, Any]:
         return {**super()._info(), "workers": self.runner.workers,
-                "chunks": len(self.runner.shards)}  # fmt: skip
+                "chunks": len(self.runner.shards), "persisted": self.runner.persisted}  # fmt: skip
 
     def _call(self, epoch: int, fn: Any, *args: Any, **kw: Any) -> Any:
         try:
