@@ -99,7 +99,7 @@ class Runner:
         import dask
 
         if self.counts is None:
-            count = dask.delayed(lambda s: (s.rows, s.val_rows), pure=False)
+            count = dask.delayed(data.Shard.counts, pure=False)
             parts = [count(s) for s in self.shards]
             got = (self.client.compute(parts, sync=True) if self.client is not None
                    else dask.compute(*parts))  # fmt: skip
