@@ -42,6 +42,8 @@ def network() -> bp.MLP:
 
 
 def run(sizes: tuple[int, ...] = SIZES_FULL, repeats: int = 5) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
     from backproplab.distributed.fit import Runner
     from distributed import Client, LocalCluster
 
@@ -53,6 +55,11 @@ def run(sizes: tuple[int, ...] = SIZES_FULL, repeats: int = 5) -> dict[str, Any]
     for n, (X, Y) in data.items():
         t = _best_seconds(lambda X=X, Y=Y: net.gradients(X, Y), repeats)
         rows.append({"rows": n, "workers": 0, "seconds": t, "rows_per_s": n / t})
+        # One BLAS thread, as each worker runs (dask's nanny sets OMP_NUM_THREADS=1): the
+        # compute per row and core without the threads' hand-over.
+        with threadpool_limits(1):
+            t = _best_seconds(lambda X=X, Y=Y: net.gradients(X, Y), repeats)
+        rows.append({"rows": n, "workers": -1, "seconds": t, "rows_per_s": n / t})
     for workers in (1, 2):
         with (
             LocalCluster(
@@ -136,13 +143,15 @@ def fit_model(rows: list[dict[str, Any]], parameters: int) -> dict[str, float]:
     for the workers, one core each); the per-worker overhead (overhead_2 - overhead_1); and
     the break-even rows, where the 2-worker line crosses the in-memory one."""
     out: dict[str, float] = {}
-    for w in (0, 1, 2):
+    for w in (-1, 0, 1, 2):
         pts = sorted((r["rows"], r["seconds"]) for r in rows if r["workers"] == w)
         (n0, t0), (n1, t1) = pts[0], pts[-1]
         slope = (t1 - t0) / (n1 - n0)
         out[f"overhead_s_{w}"] = float(t0 - slope * n0)
         out[f"row_param_s_{w}"] = float(slope / parameters)
         out[f"row_param_core_s_{w}"] = float(slope * max(w, 1) / parameters)
+    out["row_param_core_s_in_memory"] = out.pop("row_param_s_-1")
+    out.pop("row_param_core_s_-1")
     out["row_param_s_in_memory"] = out["row_param_s_0"]
     out["per_worker_s"] = out["overhead_s_2"] - out["overhead_s_1"]
     gain = (out["row_param_s_0"] - out["row_param_s_2"]) * parameters
@@ -155,7 +164,9 @@ def fit_model(rows: list[dict[str, Any]], parameters: int) -> dict[str, float]:
 def markdown(result: dict[str, Any]) -> str:
     lines = ["| rows | where | s per step | rows/s |", "|---:|---|---:|---:|"]
     for r in result["rows"]:
-        where = "in memory" if r["workers"] == 0 else f"LocalCluster, {r['workers']} worker(s)"
+        where = {0: "in memory", -1: "in memory, 1 BLAS thread"}.get(
+            r["workers"], f"LocalCluster, {r['workers']} worker(s)"
+        )
         lines.append(f"| {r['rows']:,} | {where} | {r['seconds']:.4f} | {r['rows_per_s']:,.0f} |")
     m = result["model"]
     lines.append("")
@@ -163,6 +174,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"Model ({result['parameters']} parameters): per-step overhead "
         f"{m['overhead_s_1']:.4f} s (1 worker), {m['overhead_s_2']:.4f} s (2 workers); compute "
         f"{m['row_param_s_in_memory']:.2e} s per row and parameter in memory (all cores), "
+        f"{m['row_param_core_s_in_memory']:.2e} in memory on one core, "
         f"{m['row_param_core_s_1']:.2e} / {m['row_param_core_s_2']:.2e} per core in 1 / 2 "
         f"workers; per worker {m['per_worker_s']:.4f} s; break-even rows for 2 workers: "
         f"{m['break_even_rows_2_workers']:,.0f}."
