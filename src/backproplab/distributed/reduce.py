@@ -134,7 +134,7 @@ def tree(parts: list[Any], combine: Any) -> Any:
     """Pairwise reduction by position: ``combine(parts[0], parts[1])``, ... level by level.
 
     ``combine`` builds the lazy addition (a dask.delayed function); the tree has
-    ceil(log2(chunks)) levels, and its shape depends only on the number of chunks.
+    ceil(log2(chunks)) levels (costs.depth), and its shape depends only on the number of chunks.
     """
     if not parts:
         raise ValueError("nothing to reduce")
@@ -145,8 +145,3 @@ def tree(parts: list[Any], combine: Any) -> Any:
             paired.append(level[-1])
         level = paired
     return level[0]
-
-
-def depth(chunks: int) -> int:
-    """Levels of additions in :func:`tree` for this many chunks."""
-    return max(0, (chunks - 1).bit_length())
