@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
+import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
@@ -12,8 +13,9 @@ import pandas as pd
 import pytest
 
 import backproplab as bp
-from backproplab.distributed import SmallDataWarning, fit, predict
+from backproplab.distributed import DistributedError, SmallDataWarning, fit, predict
 from backproplab.distributed.data import load_shard
+from backproplab.engine.lbfgs import minimize_lbfgs
 
 pytestmark = pytest.mark.filterwarnings("ignore::backproplab.distributed.SmallDataWarning")
 
@@ -179,3 +181,114 @@ def test_killing_a_worker_mid_fit_recovers_with_the_same_parameters(client) -> N
     assert killed and h.stop_reason == "completed" and len(h) == 8
     assert pids[0] not in client.run(os.getpid).values()  # the worker really was replaced
     assert max_diff(net, ref) < 1e-10
+
+
+def lbfgs_in_memory(net: bp.MLP, X: np.ndarray, y: np.ndarray, iterations: int) -> None:
+    """The in-memory L-BFGS: the engine's minimize_lbfgs on net.gradients of all rows."""
+    Xc = net.check_X(X)
+    Yc = net.check_Y(y, Xc.shape[0])
+
+    def objective():
+        g = net.gradients(Xc, Yc)
+        return g.loss, list(g)
+
+    minimize_lbfgs(net, objective, max_iter=iterations, tol=1e-12)
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS)
+def test_lbfgs_equals_in_memory_lbfgs_for_any_chunking(client, chunks) -> None:
+    X, y = data(8)
+    ref = network()
+    lbfgs_in_memory(ref, X, y, 15)
+    net = network()
+    seen = []
+    h = fit(net, da.from_array(X, chunks=(chunks, 3)), da.from_array(y, chunks=chunks),
+            optimizer="lbfgs", epochs=15, tol=1e-12, client=client,
+            callbacks=[lambda e, logs: seen.append(e)])  # fmt: skip
+    assert max_diff(net, ref) < 1e-10
+    assert max_diff(net, network()) > 0.1  # it did train
+    assert h.epochs == seen == list(range(1, 16))
+    assert h.loss[-1] < h.loss[0]
+
+
+def test_net_fit_on_dask_checkpoints_and_resumes_like_in_memory(client) -> None:
+    """net.fit dispatches to the distributed loop, which is the engine's: the same
+    checkpoints, the same TrainingState, and resume ends on the same parameters."""
+    X, y = data(9)
+    Xd, yd = da.from_array(X, chunks=25), da.from_array(y, chunks=25)
+    opts = dict(epochs=6, lr=0.3, optimizer="momentum", checkpoint_every=2)
+    ref, ref_states = network(), []
+    h_ref = ref.fit(X, y, **opts, on_checkpoint=ref_states.append)
+    net, states = network(), []
+    h = net.fit(Xd, yd, **opts, on_checkpoint=states.append)
+    assert max_diff(net, ref) < 1e-10
+    assert [s.epoch for s in states] == [s.epoch for s in ref_states] == [2, 4, 6]
+    np.testing.assert_allclose(states[1].buffers["velocity"], ref_states[1].buffers["velocity"],
+                               atol=1e-10, rtol=0)  # fmt: skip
+    assert h.path == "distributed" and h_ref.epochs == h.epochs
+    # The gradient-health figures per epoch and layer, as in memory.
+    np.testing.assert_allclose(h.health["grad_norm"], h_ref.health["grad_norm"], rtol=1e-9)
+    # Stop at epoch 4, then go on from that run's state: the same end as the whole run.
+    stopped = network()
+    h4 = stopped.fit(Xd, yd, **opts, callbacks=[lambda e, logs: e == 4])
+    assert h4.stop_reason == "callback" and h4.state.epoch == 4
+    stopped.fit(Xd, yd, **opts, resume=h4.state)
+    assert max_diff(stopped, net) == 0.0
+
+
+def test_a_worker_lost_for_good_is_a_clear_error_with_the_last_epoch_kept(client, tmp_path):
+    """When recovery is impossible (the worker computing a chunk dies on every try, more
+    often than the scheduler's allowed failures), fit stops with a DistributedError naming
+    the epoch; the network holds the last finished epoch's parameters and the checkpoints
+    already written are intact."""
+    X, y = data(10)
+    marker = str(tmp_path / "die")
+
+    def source(block):
+        if os.path.exists(marker):  # from epoch 3 on, reading this chunk kills its worker
+            os._exit(1)
+        return block
+
+    xs = [dask.delayed(source, pure=False)(X[lo:hi]) for lo, hi in ((0, 50), (50, N))]
+    ys = [dask.delayed(np.asarray, pure=False)(y[lo:hi]) for lo, hi in ((0, 50), (50, N))]
+    states, seen = [], []
+
+    def after(epoch, logs):
+        seen.append(epoch)
+        if epoch == 2:
+            open(marker, "w").close()
+
+    scheduler = client.cluster.scheduler  # in this process: one death is one too many
+    allowed, scheduler.allowed_failures = scheduler.allowed_failures, 0
+    net = network()
+    try:
+        with pytest.raises(DistributedError, match="at epoch 3; the network keeps the param"):
+            fit(net, xs, ys, epochs=6, lr=0.5, persist=False, checkpoint_every=1,
+                on_checkpoint=states.append, callbacks=[after], client=client)  # fmt: skip
+    finally:
+        scheduler.allowed_failures = allowed
+        client.wait_for_workers(2, timeout=60)
+    assert seen == [1, 2] and [s.epoch for s in states] == [1, 2]
+    ref = network()
+    ref.fit(X, y, epochs=2, lr=0.5)
+    assert max_diff(net, ref) < 1e-10
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_and_the_estimators_accept_dask_collections(client) -> None:
+    X, y = data(11)
+    Xd = da.from_array(X, chunks=(20, 3))
+    net = network()
+    out = net.predict(Xd)
+    assert isinstance(out, da.Array)
+    np.testing.assert_array_equal(out.compute(), net.predict(X))
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=3)
+    np.testing.assert_array_equal(net.predict(frame).compute(), net.predict(X))
+    from backproplab.sklearn import MLPClassifier, MLPRegressor
+
+    for est, target in ((MLPClassifier, y), (MLPRegressor, X[:, :1].ravel() * 2.0)):
+        kw = dict(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+        ref = est(**kw).fit(X, target)
+        got = est(**kw).fit(Xd, da.from_array(target, chunks=20))
+        np.testing.assert_array_equal(got.predict(Xd), ref.predict(X))
+        np.testing.assert_allclose(got.coefs_[0], ref.coefs_[0], rtol=0, atol=1e-12)

@@ -43,13 +43,9 @@ class Shard:
     Xv: Array
     Yv: Array
 
-    @property
-    def rows(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def val_rows(self) -> int:
-        return int(self.Xv.shape[0])
+    def counts(self) -> tuple[int, int]:
+        """(training rows, validation rows)."""
+        return len(self.X), len(self.Xv)
 
 
 def row_blocks(X: Any, Y: Any) -> list[tuple[Any, Any]]:

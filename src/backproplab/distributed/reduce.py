@@ -94,11 +94,12 @@ def chunk_sums(
     """
     net = with_parameters(template, params)
     out = Sums()
-    if train and shard.rows:
+    rows, val_rows = shard.counts()
+    if train and rows:
         X, Y = shard.X, shard.Y
         if batch is not None:
             epoch, step, steps, shuffle, seed = batch
-            n = shard.rows
+            n = rows
             lo, hi = step * n // steps, (step + 1) * n // steps
             if shuffle:
                 rows = _order(shard.index, n, seed, epoch)[lo:hi]
@@ -113,15 +114,15 @@ def chunk_sums(
             out.grads = [np.asarray(a, dtype=np.float64) * k for a in g]
             out.loss = float(g.loss) * k
             out.rows = k
-    if val and shard.val_rows:
+    if val and val_rows:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             trace = net.forward(shard.Xv)
-            k = shard.val_rows
+            k = val_rows
             loss = net.loss_function.value(trace.z[-1], trace.output, shard.Yv)
             out.val_loss = float(loss) * k
             if net.loss_name in ("bce", "cross_entropy"):
                 out.val_correct = accuracy(trace.output, shard.Yv) * k
-        out.val_rows = shard.val_rows
+        out.val_rows = val_rows
     return out
 
 
@@ -133,7 +134,7 @@ def tree(parts: list[Any], combine: Any) -> Any:
     """Pairwise reduction by position: ``combine(parts[0], parts[1])``, ... level by level.
 
     ``combine`` builds the lazy addition (a dask.delayed function); the tree has
-    ceil(log2(chunks)) levels, and its shape depends only on the number of chunks.
+    ceil(log2(chunks)) levels (costs.depth), and its shape depends only on the number of chunks.
     """
     if not parts:
         raise ValueError("nothing to reduce")
@@ -144,8 +145,3 @@ def tree(parts: list[Any], combine: Any) -> Any:
             paired.append(level[-1])
         level = paired
     return level[0]
-
-
-def depth(chunks: int) -> int:
-    """Levels of additions in :func:`tree` for this many chunks."""
-    return max(0, (chunks - 1).bit_length())

@@ -253,14 +253,8 @@ class _Loop:
     def __init__(self, net: MLP, X: Any, Y: Any, s: FitSettings) -> None:
         self.net, self.s = net, s
         self.epochs = _positive_int(s.epochs, "epochs")
-        Xc = net.check_X(X)
-        Yc = net.check_Y(Y, Xc.shape[0])
-        weights = check_sample_weight(s.sample_weight, Xc.shape[0])
-        Xc, Yc, weights, self.Xv, self.Yv = _validation(
-            net, Xc, Yc, weights, s.validation_split, s.validation_data, s.seed
-        )
-        self.X, self.Y, self.weights = Xc, Yc, weights
-        self.n = n = Xc.shape[0]
+        self._set_data(X, Y)
+        n = self.n
         batch_size = None if s.batch_size is None else _positive_int(s.batch_size, "batch_size")
         self.bs = n if batch_size is None else min(batch_size, n)
         self.per_epoch = math.ceil(n / self.bs)
@@ -278,7 +272,6 @@ class _Loop:
             cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in s.callbacks
         ]
         self.rng = np.random.default_rng(s.seed)
-        self.order = np.arange(n)
         self.shuffled = self.bs < n and s.shuffle
         self.classify = net.loss_name in ("bce", "cross_entropy")
         self.history = History()
@@ -297,6 +290,35 @@ class _Loop:
             self._resume(s.resume)
 
     # ------------------------------------------------------------------ set-up
+    def _set_data(self, X: Any, Y: Any) -> None:
+        """Check the data and hold out the validation rows: X, Y, weights, Xv, Yv, n, n_val.
+        (backproplab.distributed's loop overrides this and the epoch, and reuses the rest.)"""
+        s, net = self.s, self.net
+        Xc = net.check_X(X)
+        Yc = net.check_Y(Y, Xc.shape[0])
+        weights = check_sample_weight(s.sample_weight, Xc.shape[0])
+        Xc, Yc, weights, self.Xv, self.Yv = _validation(
+            net, Xc, Yc, weights, s.validation_split, s.validation_data, s.seed
+        )
+        self.X, self.Y, self.weights = Xc, Yc, weights
+        self.n = Xc.shape[0]
+        self.n_val = 0 if self.Xv is None else self.Xv.shape[0]
+        self.order: Array | None = np.arange(self.n)
+
+    def _validation_logs(self) -> dict[str, float]:
+        """val_loss (and val_accuracy) at the current parameters; {} without validation rows."""
+        if self.Xv is None:
+            return {}
+        return _evaluate(self.net, self.Xv, self.Yv, self.classify)
+
+    def _info(self) -> dict[str, Any]:
+        """What ``Callback.on_train_begin`` receives."""
+        return {
+            "epochs": self.epochs, "n_samples": self.n, "n_val": self.n_val,
+            "batch_size": self.bs, "batches_per_epoch": self.per_epoch,
+            "optimizer": repr(self.opt), "start_epoch": self.start_epoch, "path": self.path,
+        }  # fmt: skip
+
     def _optimizer(self) -> Optimizer:
         s = self.s
         if isinstance(s.optimizer, Optimizer):
@@ -372,7 +394,7 @@ class _Loop:
         return TrainingState(
             epoch=epoch, epochs=self.epochs, path=self.path, optimizer=self.opt.name,
             steps=self.opt.steps, buffers=buffers, rng=self.rng.bit_generator.state,
-            order=self.order.copy(),
+            order=None if self.order is None else self.order.copy(),
             best_score=None if math.isinf(self.best_score) else self.best_score,
             best_epoch=self.best_epoch, waited=self.waited,
             best=None if self.best is None or not self.best_epoch else [b.copy() for b in self.best],  # noqa: E501
@@ -381,19 +403,14 @@ class _Loop:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> History:
-        info = {
-            "epochs": self.epochs, "n_samples": self.n,
-            "n_val": 0 if self.Xv is None else self.Xv.shape[0], "batch_size": self.bs,
-            "batches_per_epoch": self.per_epoch, "optimizer": repr(self.opt),
-            "start_epoch": self.start_epoch, "path": self.path,
-        }  # fmt: skip
+        info = self._info()
         for cb in self.hooks:
             cb.on_train_begin(self.net, info)
         self.history.path = self.path
         # Python is needed after every epoch only for these; otherwise blocks of epochs run
         # as one compiled call.
         per_epoch_python = bool(
-            self.hooks or self.Xv is not None or self.patience is not None or self.checkpoint_every
+            self.hooks or self.n_val or self.patience is not None or self.checkpoint_every
         )
         compiled_blocks = self.path == "compiled" and not per_epoch_python
         block = max(1, BLOCK_ROWS // self.n) if compiled_blocks else 1
@@ -560,14 +577,13 @@ class _Loop:
         self, epoch: int, logs: dict[str, float], health: dict[str, list[float]]
     ) -> bool:
         """Validation, the History, early stopping, checkpoints and callbacks; True stops."""
-        if self.Xv is not None:
-            logs.update(_evaluate(self.net, self.Xv, self.Yv, self.classify))
-            if not math.isfinite(logs["val_loss"]):
-                self._diverged(epoch, None, logs["val_loss"])
+        logs.update(self._validation_logs())
+        if "val_loss" in logs and not math.isfinite(logs["val_loss"]):
+            self._diverged(epoch, None, logs["val_loss"])
         self._record(epoch, logs, health)
         stop = False
         if self.patience is not None:
-            score = logs["val_loss"] if self.Xv is not None else logs["loss"]
+            score = logs.get("val_loss", logs["loss"])
             if score < self.best_score - float(self.s.min_delta):
                 self.best_score, self.best_epoch, self.waited = score, epoch, 0
                 if self.best is not None:
