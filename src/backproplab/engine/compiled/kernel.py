@@ -282,11 +282,15 @@ def train(
                 dl = D[rows * u_off[l] : rows * u_off[l] + m * n_o].reshape((m, n_o))
                 a_in = x if l == 0 else _block(A, rows * u_off[l - 1], m, n_in)
                 gb0 = b_off[l]
-                for j in range(n_o):  # slide: dL/db21 = dL/dy-hat * 1, summed over the rows
-                    G[gb0 + j] = zero
+                # slide: dL/db21 = dL/dy-hat * 1, summed over the rows. Through views: indexed
+                # as G[gb0 + j] the loop does not vectorise (7x slower at 200 x 100).
+                gb = G[gb0 : gb0 + n_o]
+                for j in range(n_o):
+                    gb[j] = zero
                 for r in range(m):
+                    d_row = dl[r]
                     for j in range(n_o):
-                        G[gb0 + j] += dl[r, j]
+                        gb[j] += d_row[j]
                 if l > 0:  # slide: dL/dO1 = dL/dy-hat * w2_11, then sigma'(z) from the cached O1
                     lo = rows * u_off[l - 1]
                     ga = GA[lo : lo + m * n_in].reshape((m, n_in))
