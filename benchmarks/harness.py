@@ -24,6 +24,21 @@ class Outcome:
     params: list[Any] | None = None
 
 
+def timed_fit(clf: Any, X: Any, y: Any) -> float:
+    """Seconds of ``clf.fit(X, y)`` for a scikit-learn-style estimator run for exactly
+    ``max_iter`` epochs (its ConvergenceWarning says just that, so it is silenced)."""
+    import time
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t = time.perf_counter()
+        clf.fit(X, y)
+        return time.perf_counter() - t
+
+
 def alternate(runners: dict[str, Callable[[], Outcome]], repeats: int) -> dict[str, list[Outcome]]:
     """Run every contender once per round, rotating who goes first, so that noise from the
     shared machine (other processes, frequency changes) hits all of them alike."""

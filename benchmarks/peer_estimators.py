@@ -6,14 +6,12 @@ exactly the epochs asked for, so that the rates compare the same work."""
 
 from __future__ import annotations
 
-import time
-import warnings
 from functools import cache
 
 import numpy as np
 
 from . import tasks
-from .harness import Outcome
+from .harness import Outcome, timed_fit
 
 
 @cache
@@ -36,8 +34,6 @@ def digits_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def run(library: str, solver: str, data: str, s: tasks.Settings) -> Outcome:
-    from sklearn.exceptions import ConvergenceWarning
-
     if library == "backproplab":
         from backproplab.sklearn import MLPClassifier
     else:
@@ -49,10 +45,6 @@ def run(library: str, solver: str, data: str, s: tasks.Settings) -> Outcome:
         hidden_layer_sizes=(100,), solver=solver, learning_rate_init=lr, max_iter=epochs,
         tol=0.0, n_iter_no_change=epochs + 1, random_state=0,
     )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
-        t = time.perf_counter()
-        clf.fit(Xtr, ytr)
-        seconds = time.perf_counter() - t
+    seconds = timed_fit(clf, Xtr, ytr)  # max_iter is the epoch count
     accuracy = float(clf.score(Xte, yte))
     return Outcome(seconds, clf.n_iter_ * len(ytr), {"accuracy": accuracy})

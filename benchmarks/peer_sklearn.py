@@ -6,17 +6,13 @@ initial weights through the one hook scikit-learn has for them (``_init_coef``).
 
 from __future__ import annotations
 
-import time
-import warnings
-
 import numpy as np
 
 from . import tasks
-from .harness import Outcome
+from .harness import Outcome, timed_fit
 
 
 def digits(s: tasks.Settings) -> Outcome:
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     Xtr, ytr, Xte, yte = tasks.digits_data()
@@ -26,11 +22,7 @@ def digits(s: tasks.Settings) -> Outcome:
         nesterovs_momentum=False, max_iter=s.digits_epochs, shuffle=True, random_state=0,
         tol=0.0, n_iter_no_change=s.digits_epochs + 1,
     )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
-        t = time.perf_counter()
-        clf.fit(Xtr, ytr)
-        seconds = time.perf_counter() - t
+    seconds = timed_fit(clf, Xtr, ytr)  # max_iter is the epoch count
     accuracy = float(np.mean(clf.predict(Xte) == yte))
     return Outcome(seconds, s.digits_epochs * len(ytr), {"accuracy": accuracy})
 
@@ -56,7 +48,6 @@ def _starting_from(weights: list[np.ndarray], biases: list[np.ndarray]):
 
 
 def digits_adam(s: tasks.Settings) -> Outcome:
-    from sklearn.exceptions import ConvergenceWarning
 
     Xtr, ytr, Xte, yte = tasks.digits_data()
     net = tasks.digits_network()
@@ -67,11 +58,7 @@ def digits_adam(s: tasks.Settings) -> Outcome:
         shuffle=True, random_state=0, tol=0.0, early_stopping=False,
         n_iter_no_change=s.adam_epochs + 1,
     )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
-        t = time.perf_counter()
-        clf.fit(Xtr, ytr)
-        seconds = time.perf_counter() - t
+    seconds = timed_fit(clf, Xtr, ytr)  # max_iter is the epoch count
     if clf.asked != net.n_layers:
         raise RuntimeError("scikit-learn no longer draws its weights in _init_coef")
     accuracy = float(np.mean(clf.predict(Xte) == yte))

@@ -94,6 +94,39 @@ def test_explanation_equals_torch_grad(act, loss_fn, kind) -> None:
     assert checked == net.n_parameters
 
 
+def test_poisson_explanation_equals_torch_grad() -> None:
+    """PoissonNLLLoss(log_input=True) on a stack ending in Linear: the network gets the exp
+    output, and every gradient of the explained step is torch's .grad."""
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(4, 3))
+    Y = rng.poisson(1.5, size=(4, 2)).astype(float)
+    loss_fn = nn.PoissonNLLLoss(log_input=True)
+    loss, linears = _torch_step(model, loss_fn, X, torch.from_numpy(Y))
+    net = interop.from_torch(model, loss=loss_fn)
+    assert net.activations == ["tanh", "exp"] and net.loss_name == "poisson"
+    explanation = bp.explain(net, X, Y, lr=0.1).to_dict()
+    # The deviance adds the constant y log y - y that PyTorch's loss leaves out.
+    constant = np.mean(np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0) - Y)
+    assert explanation["loss"] == pytest.approx(loss + constant, abs=1e-12)
+    grads = {}
+    for step in explanation["steps"]:
+        if step["kind"] == "gradient" and step["sample"] is None:
+            grads[step["param"]] = step["value"]
+    assert len(grads) == net.n_parameters
+    for name, value in grads.items():
+        ref = parse_param_name(name, net.layer_sizes)
+        linear = linears[ref.layer - 1]
+        grad = linear.weight.grad[ref.j - 1, ref.i - 1] if ref.kind == "w" else (
+            linear.bias.grad[ref.j - 1])  # fmt: skip
+        assert value == pytest.approx(grad.item(), abs=1e-10), name
+    with pytest.raises(bp.InputError, match="log_input=True"):
+        interop.from_torch(model, loss=nn.PoissonNLLLoss(log_input=False))
+    with pytest.raises(bp.InputError, match="no module for the activation 'exp'"):
+        interop.to_torch(net)
+
+
 def _module(act: str):
     return {"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "relu": nn.ReLU(), "gelu": nn.GELU(),
             "leaky_relu": nn.LeakyReLU(0.2), "elu": nn.ELU(0.7)}[act]  # fmt: skip

@@ -66,7 +66,7 @@ ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
+@pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy", "poisson"])
 def test_bare_mlp_every_activation(dtype, loss) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(25, 3)).astype(dtype)

@@ -93,3 +93,16 @@ def test_regressor_multi_output_and_cross_validation() -> None:
     assert cross_val_score(MLPRegressor(solver="lbfgs", random_state=0), X, y, cv=3).mean() > 0.5
     reg2 = MLPRegressor(max_iter=30, random_state=0).fit(X, np.column_stack([y, -y]))
     assert reg2.predict(X).shape == (300, 2)
+
+
+def test_constructor_takes_positions_and_keywords_as_sklearns() -> None:
+    reg = MLPRegressor("poisson", (5,), "tanh", solver="lbfgs")
+    assert (reg.loss, reg.hidden_layer_sizes, reg.activation, reg.solver) == (
+        "poisson", (5,), "tanh", "lbfgs",
+    )  # fmt: skip
+    assert MLPClassifier((3, 2)).get_params()["hidden_layer_sizes"] == (3, 2)
+    with pytest.raises(TypeError, match=r"MLPClassifier.__init__\(\) got an unexpected keyword"):
+        MLPClassifier(seed=0)  # our engine's name; the estimators take scikit-learn's
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        MLPClassifier((5,), "relu", "adam")  # solver is keyword-only, as in scikit-learn
+    assert "class_weight" not in MLPRegressor().get_params()

@@ -9,7 +9,10 @@ PyTorch's autograd would take (tests/test_interop.py checks ``.grad`` against it
 ``loss`` names the loss PyTorch trains with: 'mse' (``nn.MSELoss``), 'bce'
 (``nn.BCEWithLogitsLoss`` on a stack ending in ``Linear``, or ``nn.BCELoss`` after a final
 ``Sigmoid``), 'cross_entropy' (``nn.CrossEntropyLoss`` on logits, or NLL of a final
-``Softmax``), or one of those loss modules itself (reduction 'mean').
+``Softmax``), 'poisson' (``nn.PoissonNLLLoss(log_input=True)`` on a stack ending in
+``Linear``: the network gets an exp output, and the half Poisson deviance differs from
+PyTorch's loss by a constant only, so the gradients are the same), or one of those loss
+modules itself (reduction 'mean').
 
 torch is optional: without it these functions say how to install it.
 """
@@ -35,6 +38,7 @@ TORCH_LOSSES = {
     "BCELoss": ("bce", False),
     "BCEWithLogitsLoss": ("bce", True),
     "CrossEntropyLoss": ("cross_entropy", True),
+    "PoissonNLLLoss": ("poisson", True),  # log_input=True: the module takes z = log rate
 }
 #: A file for ``backproplab explain --torch``: these keys (tensors, lists, strings only, so
 #: that ``torch.load(weights_only=True)`` reads it without unpickling code).
@@ -80,6 +84,12 @@ def _activation_module(nn: Any, act: Activation) -> Any:
     name = act.definition.torch_name
     if act.name == "identity":
         return None
+    if not name:
+        raise InputError(
+            f"to_torch: PyTorch has no module for the activation {act.name!r}"
+            + (" (train a Poisson model in PyTorch on the log rate, with "
+               "PoissonNLLLoss(log_input=True))" if act.name == "exp" else "")
+        )  # fmt: skip
     if act.name == "leaky_relu":
         return nn.LeakyReLU(negative_slope=act.param)
     if act.name == "elu":
@@ -100,9 +110,9 @@ def _resolve_loss(loss: Any) -> tuple[str, bool | None]:
     """(engine loss, takes logits?) -- None: decided by the stack's last module."""
     if isinstance(loss, str):
         key = loss.lower()
-        if key not in ("mse", "bce", "cross_entropy"):
+        if key not in ("mse", "bce", "cross_entropy", "poisson"):
             raise InputError(
-                f"loss must be 'mse', 'bce', 'cross_entropy' or a PyTorch loss module "
+                f"loss must be 'mse', 'bce', 'cross_entropy', 'poisson' or a PyTorch loss module "
                 f"({', '.join(TORCH_LOSSES)}), got {loss!r}"
             )
         return key, None
@@ -115,6 +125,11 @@ def _resolve_loss(loss: Any) -> tuple[str, bool | None]:
         raise InputError(f"loss: {name} needs reduction='mean' (backproplab's L is a mean)")
     if getattr(loss, "weight", None) is not None or getattr(loss, "pos_weight", None) is not None:
         raise InputError(f"loss: {name} with class weights has no backproplab counterpart")
+    if name == "PoissonNLLLoss" and not loss.log_input:
+        raise InputError(
+            "loss: PoissonNLLLoss needs log_input=True (the network's last "
+            "Linear gives the log rate; backproplab's exp output turns it into the rate)"
+        )
     return TORCH_LOSSES[name]
 
 
@@ -206,7 +221,7 @@ def _output_for_loss(
 ) -> list[Activation]:
     """The network's output activation as the loss sees it (logits get their sigmoid or
     softmax, which the PyTorch loss applies inside)."""
-    fused = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss)
+    fused = {"bce": "sigmoid", "cross_entropy": "softmax", "poisson": "exp"}.get(loss)
     last = activations[-1].name
     if fused is None:
         return activations

@@ -5,7 +5,7 @@ z = a W + b (MatMul, Add) and a = f(z), in the network's dtype (float32 or float
 Activations without an ONNX operator of their own are composed from basic ones
 (silu = z sigmoid(z), gelu = z (1 + erf(z / sqrt 2)) / 2). The estimators add what their
 ``predict``/``predict_proba`` add: probabilities for both classes of a binary problem,
-labels by argmax (or > 0.5 for multilabel), the exponential of the Poisson regressor.
+labels by argmax (or > 0.5 for multilabel).
 
 ``onnx`` is needed (``pip install backproplab[onnx]``); ``register_skl2onnx`` also needs
 skl2onnx.
@@ -61,7 +61,7 @@ class _Graph:
 def _activation(g: _Graph, name: str, param: float, z: str) -> str:
     # ONNX Runtime has Elu, Softplus and Erf in float32 only: elu and softplus are composed
     # of basic operators (as the engine writes them), erf runs in float32 for a float64 net.
-    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "exp": "Exp"}
     if name == "identity":
         return z
     if name in simple:
@@ -106,9 +106,7 @@ def _forward(g: _Graph, net: MLP, x: str) -> str:
 def _estimator_outputs(g: _Graph, est: Any, x: str) -> dict[str, str]:
     """The estimator's outputs: {'label', 'probabilities'} or {'variable'}."""
     out = _forward(g, est.net_, x)
-    if not hasattr(est, "classes_"):
-        if est.out_activation_ == "exp":
-            out = g.node("Exp", [out])
+    if not hasattr(est, "classes_"):  # the Poisson regressor's exp is the network's own
         return {"variable": out}
     if est.n_outputs_ == 1:  # binary: [1 - p, p], as predict_proba
         p = out

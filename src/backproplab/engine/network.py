@@ -596,6 +596,7 @@ def _check_activation_placement(acts: list[Activation], loss: Loss, n_outputs: i
         hint = {
             "bce": "use a single 'sigmoid' output (or loss='cross_entropy' with 'softmax')",
             "cross_entropy": "use a 'softmax' output (or loss='bce' with a 'sigmoid' output)",
+            "poisson": "use an 'exp' output (the log link: z is the log of the rate)",
         }[loss.name]
         raise InputError(
             f"loss={loss.name!r} needs a {loss.fused_activation!r} output layer, "

@@ -130,6 +130,8 @@ def check_targets(
     _check_finite(arr, name)
     if loss == "bce" and ((arr < 0).any() or (arr > 1).any()):
         raise InputError(f"{name}: loss='bce' needs targets in [0, 1], got values outside it")
+    if loss == "poisson" and (arr < 0).any():
+        raise InputError(f"{name}: loss='poisson' needs targets >= 0 (counts or rates)")
     if loss == "cross_entropy" and ((arr < 0).any() or not np.allclose(arr.sum(axis=1), 1.0)):
         raise InputError(
             f"{name}: loss='cross_entropy' needs one-hot (or probability) rows summing to 1, "

@@ -103,6 +103,13 @@ def _cross_entropy_term(yhat: Q, y: Q) -> Expr | None:
     return log(yhat) if float(y.value) == 1.0 else mul(y, log(yhat))
 
 
+def _poisson_term(yhat: Q, y: Q) -> Expr:
+    # Half the deviance, y log(y / ŷ) − y + ŷ; for y = 0 only ŷ is left (0 log 0 = 0).
+    if float(y.value) == 0.0:
+        return yhat
+    return add([mul(y, log(Frac(y, yhat))), Sub(yhat, y)])
+
+
 LOSS_FORMULAS: dict[str, LossFormula] = {
     "mse": LossFormula(
         lambda yhat, y: Square(Sub(yhat, y)),
@@ -120,6 +127,11 @@ LOSS_FORMULAS: dict[str, LossFormula] = {
         _cross_entropy_term,
         "cross-entropy: −(1/n) Σ y log ŷ over the samples and classes",
         negated=True,
+    ),
+    "poisson": LossFormula(
+        _poisson_term,
+        "half the Poisson deviance, y log(y/ŷ) − y + ŷ with ŷ = exp(z), the mean over all "
+        "outputs (scikit-learn's 'poisson')",
     ),
 }
 

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from .. import __version__
-from ..engine import ACTIVATION_NAMES, LOSS_NAMES
+from ..engine import ACTIVATION_NAMES
 from .explain_view import explain_view
 from .labels import vocabulary
 from .models import (
     DATA_CHOICES,
     HIDDEN_ACTIVATIONS,
+    LOSSES,
     OUTPUT_ACTIVATIONS,
     LabConfig,
     SelectRequest,
@@ -96,7 +97,7 @@ def options() -> dict[str, Any]:
         "data": list(DATA_CHOICES),
         "hidden_activations": list(HIDDEN_ACTIVATIONS),
         "output_activations": list(OUTPUT_ACTIVATIONS),
-        "losses": list(LOSS_NAMES),
+        "losses": list(LOSSES),  # the lab's data sets are classes or a numeric target
         "engine_activations": list(ACTIVATION_NAMES),
         "limits": limits(),
         "defaults": LabConfig().model_dump(),

@@ -11,9 +11,10 @@ bias lists, so assigning into them changes the network. Training goes through th
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from ..engine.errors import DivergenceError, InputError
 from ..engine.lbfgs import minimize_lbfgs
 from ..engine.network import MLP
 from ..engine.optim import make_optimizer
-from ._conventions import HalfPoissonDeviance, glorot_uniform, grad_factor, loss_factor
+from ._conventions import glorot_uniform, grad_factor, loss_factor
 from ._stochastic import SklearnEpochs
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -39,10 +40,76 @@ STOCHASTIC_SOLVERS = ("sgd", "adam")
 HIDDEN_ACTIVATIONS = {"identity", "logistic", "tanh", "relu"} | (
     set(ACTIVATION_NAMES) - {"softmax"}
 )
+Params = tuple[tuple[str, Any, Any], ...]  # (name, default, type)
 NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large "
     "values and need to be preprocessed."
 )
+
+
+#: scikit-learn 1.9's constructor parameters, in its order, with their defaults: the two
+#: that may be passed by position, then the keyword-only ones; then what ours adds.
+POSITIONAL: Params = (("hidden_layer_sizes", (100,), Any), ("activation", "relu", str))
+KEYWORD: Params = (
+    ("solver", "adam", str), ("alpha", 0.0001, float), ("batch_size", "auto", int | str),
+    ("learning_rate", "constant", str), ("learning_rate_init", 0.001, float),
+    ("power_t", 0.5, float), ("max_iter", 200, int), ("shuffle", True, bool),
+    ("random_state", None, Any), ("tol", 1e-4, float), ("verbose", False, bool),
+    ("warm_start", False, bool), ("momentum", 0.9, float), ("nesterovs_momentum", True, bool),
+    ("early_stopping", False, bool), ("validation_fraction", 0.1, float),
+    ("beta_1", 0.9, float), ("beta_2", 0.999, float), ("epsilon", 1e-8, float),
+    ("n_iter_no_change", 10, int), ("max_fun", 15000, int),
+)  # fmt: skip
+EXTRAS: Params = (
+    ("activations", None, Sequence[str] | None), ("dtype", None, Any),
+    ("callbacks", None, Sequence[Any] | None),
+)  # fmt: skip
+
+
+def sklearn_init(positional: Params, keyword: Params) -> Callable[..., None]:
+    """An ``__init__`` with this signature that stores every parameter under its own name
+    and does nothing else, as scikit-learn requires of an estimator.
+
+    The signature is written once, here, for both estimators (they differ by a parameter or
+    two); ``get_params``, ``clone``, ``help`` and ``inspect.signature`` read it from
+    ``__signature__``, and a wrong keyword is the usual TypeError."""
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P("self", P.POSITIONAL_OR_KEYWORD)]
+        + [P(n, P.POSITIONAL_OR_KEYWORD, default=d, annotation=t) for n, d, t in positional]
+        + [P(n, P.KEYWORD_ONLY, default=d, annotation=t) for n, d, t in keyword],
+        return_annotation=None,
+    )
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as error:  # the message Python gives a written-out signature
+            raise TypeError(f"{type(self).__name__}.__init__() {error}") from None
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    return __init__
+
+
+def _live_list(name: str, net_attr: str, what: str) -> property:
+    """``coefs_``/``intercepts_``: the fitted network's own list, so assigning into it
+    changes the network (its shapes come from the data, hence fitted estimators only)."""
+
+    def get(self: BaseMLP) -> list[np.ndarray]:
+        check_is_fitted(self, "net_")
+        return getattr(self.net_, net_attr)
+
+    def set_(self: BaseMLP, values: Sequence[Any]) -> None:
+        if "net_" not in self.__dict__:
+            raise AttributeError(
+                f"{name} can be set on a fitted estimator only (its shapes come from the data)"
+            )
+        setattr(self.net_, net_attr, values)
+
+    return property(get, set_, doc=f"``{name}[i]``: {what} (the live ``net_.{net_attr}``).")
 
 
 def partial_fit_available(est: BaseMLP) -> bool:
@@ -66,91 +133,11 @@ class BaseMLP(BaseEstimator):
         "callbacks": [list, tuple, None],
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: bool = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
-        max_fun: int = 15000,
-        activations: Sequence[str] | None = None,
-        dtype: Any = None,
-        callbacks: Sequence[Any] | None = None,
-    ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.activations = activations
-        self.dtype = dtype
-        self.callbacks = callbacks
+    __init__ = sklearn_init(POSITIONAL, KEYWORD + EXTRAS)
 
     # ------------------------------------------------------------------ the parameters
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """``coefs_[i]``: the weights from layer i to layer i+1 (the live ``net_.weights``)."""
-        check_is_fitted(self, "net_")
-        return self.net_.weights
-
-    @coefs_.setter
-    def coefs_(self, values: Sequence[Any]) -> None:
-        self._require_net("coefs_")
-        self.net_.weights = values
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """``intercepts_[i]``: the biases of layer i+1 (the live ``net_.biases``)."""
-        check_is_fitted(self, "net_")
-        return self.net_.biases
-
-    @intercepts_.setter
-    def intercepts_(self, values: Sequence[Any]) -> None:
-        self._require_net("intercepts_")
-        self.net_.biases = values
-
-    def _require_net(self, name: str) -> None:
-        if "net_" not in self.__dict__:
-            raise AttributeError(
-                f"{name} can be set on a fitted estimator only (its shapes come from the data)"
-            )
+    coefs_ = _live_list("coefs_", "weights", "the weights from layer i to layer i+1")
+    intercepts_ = _live_list("intercepts_", "biases", "the biases of layer i+1")
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
@@ -226,8 +213,7 @@ class BaseMLP(BaseEstimator):
         self.out_activation_, output, loss = self._output_layer()
         hidden = self._hidden_activations(len(layer_units) - 2)
         self._loss_name = loss
-        engine_loss: Any = HalfPoissonDeviance() if loss == "poisson" else loss
-        net = MLP(layer_units, [*hidden, output], loss=engine_loss, dtype=dtype, init="zeros")
+        net = MLP(layer_units, [*hidden, output], loss=loss, dtype=dtype, init="zeros")
         # scikit-learn's initialisation, from the same RandomState: the same start as theirs.
         # Its bound uses one factor for every layer (2 for 'logistic' hidden units, else 6).
         per_layer = [*hidden, hidden[-1] if hidden else get_activation(self.activation).name]

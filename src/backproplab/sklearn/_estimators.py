@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import BaseMLP, partial_fit_available
+from ._base import EXTRAS, KEYWORD, POSITIONAL, BaseMLP, partial_fit_available, sklearn_init
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -43,48 +42,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     #: scikit-learn's classifier has this fixed attribute too.
     loss = "log_loss"
 
-    def __init__(
-        self,
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: bool = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
-        max_fun: int = 15000,
-        class_weight: Any = None,
-        activations: Sequence[str] | None = None,
-        dtype: Any = None,
-        callbacks: Sequence[Any] | None = None,
-    ) -> None:
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
-            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            activations=activations, dtype=dtype, callbacks=callbacks,
-        )  # fmt: skip
-        self.class_weight = class_weight
+    __init__ = sklearn_init(POSITIONAL, (*KEYWORD, ("class_weight", None, Any), *EXTRAS))
 
     def _output_layer(self) -> tuple[str, str, str]:
         if self._label_binarizer.y_type_ == "multiclass":
@@ -188,9 +146,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     parameters, defaults, attributes and behaviour), trained by the backproplab engine.
 
     ``loss``: 'squared_error' (scikit-learn's half squared error, the mean over outputs;
-    ½ the slides' L) or 'poisson' (half the Poisson deviance with a log link: ``net_``
-    outputs log(y-hat) and ``predict`` takes its exponential). The extras are the
-    classifier's except ``class_weight``.
+    ½ the slides' L) or 'poisson' (half the Poisson deviance on an exponential output, the
+    log link: the engine's 'poisson' loss, so ``bp.explain(reg.net_, x, y)`` writes out its
+    steps too). The extras are the classifier's except ``class_weight``.
     """
 
     _parameter_constraints: dict = {
@@ -198,52 +156,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         "loss": list(_SkMLPRegressor._parameter_constraints["loss"]),
     }
 
-    def __init__(
-        self,
-        loss: str = "squared_error",
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: bool = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
-        max_fun: int = 15000,
-        activations: Sequence[str] | None = None,
-        dtype: Any = None,
-        callbacks: Sequence[Any] | None = None,
-    ) -> None:
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
-            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            activations=activations, dtype=dtype, callbacks=callbacks,
-        )  # fmt: skip
-        self.loss = loss
+    __init__ = sklearn_init((("loss", "squared_error", str), *POSITIONAL), (*KEYWORD, *EXTRAS))
 
     def _output_layer(self) -> tuple[str, str, str]:
         if self.loss == "poisson":
-            return "exp", "identity", "poisson"
+            return "exp", "exp", "poisson"  # the log link: the engine's exp output
         return "identity", "identity", "mse"
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
@@ -261,12 +178,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     @staticmethod
     def _score_function(y: Any, y_pred: Any, sample_weight: Any = None) -> float:
         return r2_score(y, y_pred, sample_weight=sample_weight)
-
-    def _network_output(self, X: np.ndarray) -> np.ndarray:
-        out = super()._network_output(X)
-        if self.out_activation_ == "exp":
-            out = np.exp(out)  # the network outputs log y-hat (module _conventions)
-        return out
 
     def _predict_checked(self, X: np.ndarray) -> np.ndarray:
         out = self._network_output(X)

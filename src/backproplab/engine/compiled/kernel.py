@@ -310,11 +310,15 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                 dl = _block(D, rows * layout[l, U_OFF], m, n_o)
                 a_in = x if l == 0 else _block(A, rows * layout[l - 1, U_OFF], m, n_in)
                 gb0 = layout[l, B_OFF]
-                for j in range(n_o):  # slide: dL/db21 = dL/dy-hat * 1, summed over the rows
-                    G[gb0 + j] = zero
+                # slide: dL/db21 = dL/dy-hat * 1, summed over the rows. Through views: indexed
+                # as G[gb0 + j] the loop does not vectorise (7x slower at 200 x 100).
+                gb = G[gb0 : gb0 + n_o]
+                for j in range(n_o):
+                    gb[j] = zero
                 for r in range(m):
+                    d_row = dl[r]
                     for j in range(n_o):
-                        G[gb0 + j] += dl[r, j]
+                        gb[j] += d_row[j]
                 if l > 0:  # slide: dL/dO1 = dL/dy-hat * w2_11, then sigma'(z) from the cached O1
                     lo = rows * layout[l - 1, U_OFF]
                     ga = GA[lo : lo + m * n_in].reshape((m, n_in))
