@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: The data choices: the slides' single example, then the built-in 2-D sets.
-DATA_CHOICES = ("slides", "xor", "circles", "moons", "spirals", "gaussians")
+#: The data choices: the slides' single example, the built-in 2-D sets, the tab's own CSV.
+DATA_CHOICES = ("slides", "xor", "circles", "moons", "spirals", "gaussians", "csv")
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Output activations the editor offers for mse (bce and cross_entropy fix their own).
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh", "softmax")
@@ -33,7 +33,7 @@ MAX_SEED = 2**32 - 1
 #: Largest request body accepted, in bytes (a full configuration is well under 2 kB).
 MAX_BODY_BYTES = 64 * 1024
 
-DataName = Literal["slides", "xor", "circles", "moons", "spirals", "gaussians"]
+DataName = Literal["slides", "xor", "circles", "moons", "spirals", "gaussians", "csv"]
 HiddenActivation = Literal["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 OutputActivation = Literal["identity", "sigmoid", "tanh", "softmax"]
 LossName = Literal["mse", "bce", "cross_entropy"]

@@ -26,6 +26,7 @@ from .models import (
     TrainRequest,
     limits,
 )
+from .practice_view import refuse_if_hidden
 from .session import LabSession
 from .store import SESSION_ID_PATTERN, SessionStore
 from .views import state_view
@@ -89,7 +90,7 @@ def health() -> dict[str, Any]:
 
 
 @router.get("/options")
-def options() -> dict[str, Any]:
+def options(request: Request) -> dict[str, Any]:
     """The choices and limits the page's controls offer."""
     return {
         "data": list(DATA_CHOICES),
@@ -98,7 +99,7 @@ def options() -> dict[str, Any]:
         "losses": list(LOSS_NAMES),
         "engine_activations": list(ACTIVATION_NAMES),
         "limits": limits(),
-        "defaults": LabConfig().model_dump(),
+        "defaults": request.app.state.defaults.model_dump(),
     }
 
 
@@ -198,4 +199,5 @@ def explain(
     """The derivation of one parameter's gradient and update, from ``backproplab.explain``."""
     session = _session(request, sid)
     with session.lock:
+        refuse_if_hidden(session)  # practice mode: not before the answer
         return explain_view(session, param)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .feature_views import feature_views
 from .session import LabSession, is_slides_architecture
 
 #: Cells per side of the heat map (the prediction over the data's window).
@@ -49,6 +50,7 @@ def state_view(session: LabSession, *, include_data: bool = False) -> dict[str, 
     }
     if include_data:
         view["data"] = data_view(session)
+    feature_views(session, view)  # own data, practice mode, gradient health
     return view
 
 
@@ -108,12 +110,13 @@ def _backward_view(session: LabSession) -> dict[str, Any] | None:
 
 
 def heatmap_grid(session: LabSession, size: int = HEATMAP_SIZE) -> np.ndarray:
-    """Cell centres of the heat map, row 0 at the top (largest x2), as (size*size, 2)."""
+    """Cell centres of the heat map, row 0 at the top (largest x2), as network inputs
+    (size*size, d): for d > 2 the plotted two features, the others at their mean."""
     (x0, x1), (y0, y1) = session.data.bounds
     xs = x0 + (np.arange(size) + 0.5) * (x1 - x0) / size
     ys = y1 - (np.arange(size) + 0.5) * (y1 - y0) / size
     gx, gy = np.meshgrid(xs, ys)
-    return np.column_stack([gx.ravel(), gy.ravel()])
+    return session.data.inputs_for(np.column_stack([gx.ravel(), gy.ravel()]))
 
 
 def heatmap_view(session: LabSession, size: int = HEATMAP_SIZE) -> dict[str, Any]:
@@ -147,7 +150,7 @@ def data_view(session: LabSession) -> dict[str, Any]:
         "name": data.name,
         "task": data.task,
         "class_names": list(data.class_names),
-        "X": data.X.tolist(),
+        "X": data.shown().tolist(),
         "labels": data.labels.tolist(),
         "bounds": [list(b) for b in data.bounds],
     }
