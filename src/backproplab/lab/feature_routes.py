@@ -54,7 +54,7 @@ _CSV_BODY = {
 }
 
 
-@router.post(UPLOAD_PATH, openapi_extra=_CSV_BODY)
+@router.post(UPLOAD_PATH.removeprefix("/api"), openapi_extra=_CSV_BODY)
 async def upload(
     request: Request,
     sid: SessionId,

@@ -52,14 +52,19 @@ class HealthLog:
 
     def diverged(self, exc: Any, first_update: int, per_epoch: int, lr: float) -> str:
         """Keep fit's diagnosis of a divergence (counted in the session's updates); its text."""
-        self.record(getattr(exc, "history", None), first_update, per_epoch)
+        history = getattr(exc, "history", None)
+        self.record(history, first_update, per_epoch)
         layer = getattr(exc, "layer", None)
         step = getattr(exc, "step", None)
         update = first_update + step if step is not None else None
         since = None
-        exploded = exploding_layer(self._norms())
-        if exploded is not None and exploded[1] == layer:
-            since = self.updates[exploded[0]]
+        if layer is not None and history is not None and history.epochs:
+            # Where the named layer's gradients began to explode: the engine's test on that
+            # layer's norms in the fit call that broke (whole, not thinned like the log).
+            norms = history.layer_metric("grad_norm", self.n_layers)[:, [layer - 1]]
+            exploded = exploding_layer(norms)
+            if exploded is not None:
+                since = first_update + exploded[0] * per_epoch + 1
         suggested = getattr(exc, "suggested_lr", None) or None
         parts = ["training diverged"]
         if update is not None:

@@ -7,6 +7,7 @@ import { Controls } from "./controls.js";
 import { DataPlot } from "./data-plot.js";
 import { DerivationPanel } from "./derivation.js";
 import { fmt } from "./format.js";
+import { initFeatures } from "./lab-features.js";
 import { renderLossChart } from "./loss-chart.js";
 import { renderNetwork } from "./network-view.js";
 import { queryToConfig, writeUrl } from "./url-state.js";
@@ -26,6 +27,7 @@ const lab = {
 let controls;
 let plot;
 let panel;
+let features; // own data, practice mode, gradient health (lab-features.js)
 
 const PHASE_TEXT = {
   ready: "Ready: press Forward to compute every z and a for the batch.",
@@ -93,6 +95,17 @@ function apply(state, fresh = new Set()) {
   lab.state = state;
   lab.fresh = fresh;
   render();
+  features?.onState(state);
+}
+
+/** A state with a new configuration (an uploaded CSV, another projection): adopt it. */
+function adopt(state) {
+  if (lab.training) stopTraining();
+  lab.config = state.config;
+  controls.setConfig(lab.config);
+  writeUrl(lab.config, lab.view);
+  panel.close();
+  apply(state);
 }
 
 function setView(view) {
@@ -112,6 +125,7 @@ async function act(fn, { fresh = new Set(), view = null } = {}) {
     if (panel.param) await openDerivation(panel.param);
   } catch (err) {
     status(err.message, true);
+    features?.onError(err);
   } finally {
     lab.busy = false;
     updateButtons();
@@ -196,6 +210,7 @@ async function trainLoop() {
       state = await call(() => api.train(epochsCap(), frameMs));
     } catch (err) {
       status(err.message, true);
+      features?.onError(err);
       stopTraining();
       break;
     }
@@ -236,6 +251,7 @@ async function main() {
     return;
   }
   controls = new Controls($("#controls"), lab.options, onControlsChange);
+  features = initFeatures({ adopt, apply: (state) => apply(state), status });
   const { config, view } = queryToConfig(location.search, lab.options.defaults);
   lab.view = view;
   setViewRadios();
