@@ -95,11 +95,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes, message = self.per_path.get(scope.get("path", ""), (self.max_bytes, self._over))
+        max_bytes, too_large = self.per_path.get(
+            scope.get("path", ""), (self.max_bytes, self._over)
+        )
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
                 size = int(value) if value.isdigit() else None
-                await send_error(send, 413, message(scope, size), "too_large")
+                await send_error(send, 413, too_large(scope, size), "too_large")
                 return
         chunks: list[bytes] = []
         total = 0
@@ -115,7 +117,7 @@ class BodyLimit:
             body = message.get("body", b"")
             total += len(body)
             if total > max_bytes:
-                await send_error(send, 413, message(scope, None), "too_large")
+                await send_error(send, 413, too_large(scope, None), "too_large")
                 return
             chunks.append(body)
             if not message.get("more_body", False):
