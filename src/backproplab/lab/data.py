@@ -7,11 +7,12 @@ it never computes anything the network computes.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from ..engine import SLIDES_INPUT, SLIDES_TARGET
-from ..train.datasets import TableSizes
+from ..train.datasets import Dataset, TableSizes
 
 #: Where the heat map is drawn for the slides' example: a window around its one point.
 _SLIDES_WINDOW = ((-0.95, 1.05), (-0.9, 1.1))
@@ -101,13 +102,22 @@ def load_lab_data(name: str, *, n_samples: int | None, noise: float | None, seed
         labels = np.asarray(ds.y, dtype=np.int64).reshape(-1)
     else:
         labels = np.asarray(ds.y, dtype=np.float64).reshape(-1)
+    return from_dataset(ds, name, X, labels)
+
+
+def from_dataset(
+    ds: Dataset, name: str, X: np.ndarray, labels: np.ndarray, **extra: Any
+) -> LabData:
+    """A data set as the lab's data, with the inputs X and labels given (plotted against
+    its first two features); ``extra``: more LabData fields."""
     return LabData(
         name=name,
         X=X,
         labels=labels,
         task=ds.task,
         class_names=tuple(ds.class_names),
-        bounds=padded_bounds(X),
+        bounds=padded_bounds(X[:, :2]),
+        **extra,
     )
 
 

@@ -127,28 +127,26 @@ def _run(request: Request, sid: str, action: str, *args: Any) -> dict[str, Any]:
         return state_view(session)
 
 
-@router.post("/forward")
-def forward(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 1: z and a of every neuron for the next batch."""
-    return _run(request, sid, "forward")
+#: The cycle's routes: POST /api/<phase>, and what each computes.
+PHASE_ROUTES = {
+    "forward": "Phase 1: z and a of every neuron for the next batch.",
+    "backward": "Phase 2: every dL/dw, dL/db and delta from that forward pass.",
+    "update": "Phase 3: w <- w - eta dL/dw for every parameter.",
+    "step": "Whatever is left of Forward, Backward, Update.",
+}
 
 
-@router.post("/backward")
-def backward(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 2: every dL/dw, dL/db and delta from that forward pass."""
-    return _run(request, sid, "backward")
+def _phase_route(action: str) -> Any:
+    def run_phase(request: Request, sid: SessionId) -> dict[str, Any]:
+        return _run(request, sid, action)
+
+    run_phase.__name__ = action
+    run_phase.__doc__ = PHASE_ROUTES[action]
+    return run_phase
 
 
-@router.post("/update")
-def update(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 3: w <- w - eta dL/dw for every parameter."""
-    return _run(request, sid, "update")
-
-
-@router.post("/step")
-def step(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Whatever is left of Forward, Backward, Update."""
-    return _run(request, sid, "step")
+for _action in PHASE_ROUTES:
+    router.add_api_route(f"/{_action}", _phase_route(_action), methods=["POST"])
 
 
 @router.post("/train")

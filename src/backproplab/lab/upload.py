@@ -25,7 +25,7 @@ from ..train.csv import DataError, load_csv_bytes
 from ..train.datasets import Dataset
 from ..train.pipeline import predict_classes
 from ..train.preprocessing import fit_preprocessing
-from .data import LabData, padded_bounds
+from .data import LabData, from_dataset
 from .models import MAX_SAMPLES, MAX_UNITS, MIN_SAMPLES, LabConfig
 from .session import LabSession
 
@@ -105,16 +105,8 @@ def lab_data_from_dataset(ds: Dataset, name: str) -> LabData:
     note = "features standardised (mean 0, sd 1)" + (
         f", and the target {ds.target_name!r} too" if regression else ""
     )
-    return LabData(
-        name=name,
-        X=X,
-        labels=labels,
-        task=ds.task,
-        class_names=tuple(ds.class_names),
-        bounds=padded_bounds(X[:, :2]),
-        feature_names=tuple(ds.feature_names),
-        note=f"{name}: {ds.n_samples} rows, target {ds.target_name!r}; {note}",
-    )
+    note = f"{name}: {ds.n_samples} rows, target {ds.target_name!r}; {note}"
+    return from_dataset(ds, name, X, labels, feature_names=tuple(ds.feature_names), note=note)
 
 
 def config_for(config: LabConfig, data: LabData) -> LabConfig:

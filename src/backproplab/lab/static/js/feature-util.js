@@ -1,31 +1,9 @@
 // Helpers of the own-data, practice and gradient-health panels (lab-features.js).
 
-import { ApiError, sessionId } from "./api.js";
+import { request } from "./api.js";
 
-/** A request to one of the features' endpoints; errors as the page's ApiError. */
-export async function featureRequest(method, path, body, contentType = "application/json") {
-  const init = { method, headers: { "X-Lab-Session": sessionId() } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = contentType;
-    init.body = contentType === "application/json" ? JSON.stringify(body) : body;
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    throw new ApiError("the lab's server does not answer (was it stopped?)", 0, "offline");
-  }
-  let payload = null;
-  try {
-    payload = await response.json();
-  } catch (err) {
-    payload = null;
-  }
-  if (!response.ok) {
-    throw new ApiError(payload?.error ?? `${response.status} ${response.statusText}`, response.status, payload?.code ?? "http");
-  }
-  return payload;
-}
+/** A request to one of the features' endpoints (the page's own request, errors as ApiError). */
+export const featureRequest = request;
 
 /** A child element with attributes and text. */
 export function el(parent, tag, attrs = {}, text = null) {
