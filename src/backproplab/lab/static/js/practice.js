@@ -48,11 +48,16 @@ export class PracticePanel {
   async configure(keepAsks = false) {
     const body = { enabled: this.on.checked, hide: this.hide.value };
     if (keepAsks && this.asks.value) body.asks = this.asks.value;
+    this.pending = true; // a state arriving meanwhile (a training frame) keeps the choice shown
     try {
-      this.hooks.apply(await featureRequest("POST", "/api/practice", body));
+      const state = await featureRequest("POST", "/api/practice", body);
+      this.pending = false;
+      this.hooks.apply(state);
     } catch (err) {
       this.feedback.textContent = err.message;
       this.feedback.className = "wrong";
+    } finally {
+      this.pending = false;
     }
   }
 
@@ -77,7 +82,7 @@ export class PracticePanel {
   }
 
   update(state) {
-    this.render(state.practice ?? null, state.phase);
+    if (!this.pending) this.render(state.practice ?? null, state.phase);
   }
 
   render(p, phase = "ready") {
