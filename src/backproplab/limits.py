@@ -150,11 +150,15 @@ def check_input_file(path: str | os.PathLike[str], what: str, max_bytes: int) ->
     kind = special_file_kind(st.st_mode)
     if kind is not None:
         raise InputError(f"{path}: is {kind}, not a {what}")
-    if st.st_size > max_bytes:
-        raise InputError(
-            f"{path}: {st.st_size:,} bytes; the limit for a {what} is {max_bytes:,} bytes"
-        )
+    check_size(path, st.st_size, what, max_bytes)
     return st
+
+
+def check_size(path: str | os.PathLike[str], size: int | None, what: str, max_bytes: int) -> None:
+    """InputError when ``size`` bytes (None: unknown but too many) exceed ``max_bytes``."""
+    if size is None or size > max_bytes:
+        shown = f"over {max_bytes:,}" if size is None else f"{size:,}"
+        raise InputError(f"{path}: {shown} bytes; the limit for a {what} is {max_bytes:,} bytes")
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:

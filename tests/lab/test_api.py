@@ -55,7 +55,7 @@ def test_health_and_options(client: httpx.Client) -> None:
     health = ok(client.get("/api/health"))
     assert health["ok"] is True and health["version"] == bp.__version__
     options = ok(client.get("/api/options"))
-    assert options["data"] == ["slides", "xor", "circles", "moons", "spirals", "gaussians"]
+    assert options["data"] == ["slides", "xor", "circles", "moons", "spirals", "gaussians", "csv"]
     assert set(options["losses"]) == {"mse", "bce", "cross_entropy"}
     assert options["limits"]["max_units"] >= 8
     assert options["defaults"]["data"] == "slides"

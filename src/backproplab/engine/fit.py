@@ -45,6 +45,8 @@ STOP_REASONS = ("completed", "early_stopping", "callback", "diverged")
 #: A hidden layer whose gradient norm is below this fraction of the output layer's is
 #: reported as vanishing (a deep sigmoid stack: each sigma' <= 1/4).
 VANISHING_RATIO = 1e-3
+#: A layer whose gradient norm grows past this many times its first value is exploding.
+EXPLODING_GROWTH = 10.0
 #: Epochs per compiled call when nothing needs Python between epochs (bounded by rows).
 BLOCK_ROWS = 1_000_000
 
@@ -641,14 +643,7 @@ class _Loop:
         L = self.net.n_layers
         if L < 3 or not self.history.epochs:
             return
-        norms = self.history.layer_metric("grad_norm", L)
-        if norms.size == 0 or not np.isfinite(norms).all():
-            return
-        out = np.median(norms[:, -1])
-        if out <= 0:
-            return
-        ratios = np.median(norms[:, :-1], axis=0) / out
-        weak = [(l + 1, r) for l, r in enumerate(ratios) if r < VANISHING_RATIO]
+        weak = vanishing_layers(self.history.layer_metric("grad_norm", L))
         if weak:
             named = ", ".join(f"layer {l} ({r:.1e} of the output layer's)" for l, r in weak)
             warnings.warn(
@@ -683,13 +678,13 @@ def _diagnose(
     ratios = history.layer_metric("update_ratio", n_layers)
     if norms.size == 0:
         return n_layers, epoch, _round_down(lr / 10)
-    first = norms[0]
-    growth = norms / np.where(first > 0, first, 1.0)
-    exploded = np.argwhere(~np.isfinite(growth) | (growth > 10.0))
-    if len(exploded):
-        row, layer = exploded[0]
-        since = history.epochs[int(row)]
+    exploded = exploding_layer(norms)
+    if exploded is not None:
+        row, layer = exploded[0], exploded[1] - 1
+        since = history.epochs[row]
     else:
+        first = norms[0]
+        growth = norms / np.where(first > 0, first, 1.0)
         row, layer = len(norms) - 1, int(np.nanargmax(growth[-1]))
         since = history.epochs[-1]
     # A healthy step changes a layer by about 1% of its size: scale lr to that.
@@ -699,6 +694,36 @@ def _diagnose(
     else:
         suggested = lr / 10
     return int(layer) + 1, int(since), _round_down(suggested)
+
+
+def vanishing_layers(norms: Array) -> list[tuple[int, float]]:
+    """Layers (1-based) whose median gradient norm is below :data:`VANISHING_RATIO` of the
+    output layer's, with that ratio, from per-epoch norms (epochs, layers) such as
+    ``History.layer_metric("grad_norm", L)``; only for networks of 3 or more layers."""
+    if norms.ndim != 2 or norms.shape[0] == 0 or norms.shape[1] < 3:
+        return []
+    if not np.isfinite(norms).all():
+        return []
+    out = np.median(norms[:, -1])
+    if out <= 0:
+        return []
+    ratios = np.median(norms[:, :-1], axis=0) / out
+    return [(l + 1, float(r)) for l, r in enumerate(ratios) if r < VANISHING_RATIO]
+
+
+def exploding_layer(norms: Array) -> tuple[int, int] | None:
+    """(row, layer 1-based) of the first gradient norm that is not finite or more than
+    :data:`EXPLODING_GROWTH` times its layer's first one, in per-epoch norms (epochs, layers);
+    None when no layer's gradients exploded."""
+    if norms.ndim != 2 or norms.shape[0] == 0:
+        return None
+    first = norms[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        growth = norms / np.where(first > 0, first, 1.0)
+        exploded = np.argwhere(~np.isfinite(growth) | (growth > EXPLODING_GROWTH))
+    if not len(exploded):
+        return None
+    return int(exploded[0][0]), int(exploded[0][1]) + 1
 
 
 def _round_down(x: float) -> float:

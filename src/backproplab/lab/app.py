@@ -24,12 +24,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..engine.errors import BackpropLabError, DivergenceError
+from .data import LabData
 from .explain_view import UnknownParameter
+from .feature_routes import router as feature_router
 from .guards import BODY_IDLE_TIMEOUT, BodyLimit, HeaderLimit, HostCheck
-from .models import MAX_BODY_BYTES
+from .models import MAX_BODY_BYTES, LabConfig
 from .routes import router
 from .session import LabConflict
 from .store import SessionStore, UnknownSession
+from .upload import MAX_UPLOAD_BYTES, UPLOAD_PATH, config_for, too_large
 
 STATIC_DIR = Path(str(resources.files("backproplab.lab") / "static"))
 
@@ -57,6 +60,15 @@ def _finite(value: Any) -> Any:
 
 def _error(status: int, message: str, code: str) -> LabJSONResponse:
     return LabJSONResponse({"error": message, "code": code}, status_code=status)
+
+
+def _answer_with(status: int, code: str) -> Any:
+    """An exception handler that answers ``status`` with the exception's one line."""
+
+    async def handler(_: Request, exc: Exception) -> LabJSONResponse:
+        return _error(status, str(exc), code)
+
+    return handler
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
@@ -95,13 +107,15 @@ def create_app(
     allowed_hosts: list[str] | tuple[str, ...] | None = None,
     *,
     body_idle_timeout: float = BODY_IDLE_TIMEOUT,
+    data: LabData | None = None,
 ) -> FastAPI:
     """The lab as an ASGI application.
 
     ``store`` lets a test look inside. ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`, or
     :func:`.guards.machine_names` of the bind address) refuses requests whose Host header
     names another machine, so that a web page cannot reach the lab through DNS
-    rebinding; None accepts any host.
+    rebinding; None accepts any host. ``data`` (a CSV read by ``backproplab lab --data``)
+    is every new tab's own data, and its starting choice.
     """
     app = FastAPI(
         title="backproplab lab",
@@ -111,9 +125,15 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.state.store = store if store is not None else SessionStore()
+    app.state.store = store if store is not None else SessionStore(preloaded=data)
+    app.state.defaults = LabConfig() if data is None else config_for(LabConfig(), data)
     # Added last = runs first: the Host check, then the body limit, then the routes.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, idle_timeout=body_idle_timeout)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        idle_timeout=body_idle_timeout,
+        per_path={UPLOAD_PATH: (MAX_UPLOAD_BYTES, too_large)},
+    )
     app.add_middleware(HeaderLimit)
     if allowed_hosts is not None:
         app.add_middleware(HostCheck, allowed=list(allowed_hosts))
@@ -142,27 +162,18 @@ def create_app(
         response.headers.update(exc.headers or {})  # 405 keeps its Allow header
         return response
 
-    @app.exception_handler(UnknownSession)
-    async def on_unknown_session(_: Request, exc: UnknownSession) -> LabJSONResponse:
-        return _error(404, str(exc), "unknown_session")
-
-    @app.exception_handler(UnknownParameter)
-    async def on_unknown_param(_: Request, exc: UnknownParameter) -> LabJSONResponse:
-        return _error(404, str(exc), "unknown_parameter")
-
-    @app.exception_handler(LabConflict)
-    async def on_conflict(_: Request, exc: LabConflict) -> LabJSONResponse:
-        return _error(409, str(exc), "conflict")
-
-    @app.exception_handler(DivergenceError)
-    async def on_divergence(_: Request, exc: DivergenceError) -> LabJSONResponse:
-        return _error(422, str(exc), "diverged")
-
-    @app.exception_handler(BackpropLabError)
-    async def on_input(_: Request, exc: BackpropLabError) -> LabJSONResponse:
-        return _error(400, str(exc), "bad_input")
+    # The lab's own exceptions: each answers with its status and kind.
+    for kind, status, code in (
+        (UnknownSession, 404, "unknown_session"),
+        (UnknownParameter, 404, "unknown_parameter"),
+        (LabConflict, 409, "conflict"),
+        (DivergenceError, 422, "diverged"),
+        (BackpropLabError, 400, "bad_input"),
+    ):
+        app.add_exception_handler(kind, _answer_with(status, code))
 
     app.include_router(router)
+    app.include_router(feature_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

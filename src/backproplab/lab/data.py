@@ -1,4 +1,4 @@
-"""The lab's data: the slides' single example, or one of the built-in 2-D sets.
+"""The lab's data: the slides' single example, a built-in 2-D set, or a CSV file (upload.py).
 
 This module only arranges data for the engine (targets as columns, one-hot or labels);
 it never computes anything the network computes.
@@ -6,22 +6,26 @@ it never computes anything the network computes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from ..engine import SLIDES_INPUT, SLIDES_TARGET
+from ..train.datasets import Dataset, TableSizes
 
 #: Where the heat map is drawn for the slides' example: a window around its one point.
 _SLIDES_WINDOW = ((-0.95, 1.05), (-0.9, 1.1))
 
 
 @dataclass(frozen=True)
-class LabData:
-    """Inputs X (n, 2) and what the page needs to draw and train on them.
+class LabData(TableSizes):
+    """Inputs X (n, d) and what the page needs to draw and train on them.
 
     ``labels`` is what the page colours the points by: class indices for classification,
     target values for regression. ``targets(loss, n_outputs)`` is what the engine gets.
+    The plot shows the two features ``view`` (for d > 2 a projection: the other features
+    held at their mean), within ``bounds``.
     """
 
     name: str
@@ -30,14 +34,28 @@ class LabData:
     task: str  # "classification" or "regression"
     class_names: tuple[str, ...]
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    feature_names: tuple[str, ...] = ("x1", "x2")
+    view: tuple[int, int] = (0, 1)
+    #: What was done to a CSV's columns (the page says it), else "".
+    note: str = ""
 
     @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
 
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
+    def shown(self) -> np.ndarray:
+        """The two plotted columns of X, (n, 2)."""
+        return self.X[:, list(self.view)]
+
+    def inputs_for(self, points: np.ndarray) -> np.ndarray:
+        """Network inputs for plot points (m, 2): the shown features, the rest at their mean."""
+        full = np.tile(self.X.mean(axis=0), (points.shape[0], 1))
+        full[:, list(self.view)] = points
+        return full
+
+    def with_view(self, x: int, y: int) -> LabData:
+        """The same data plotted against features x and y (0-based, distinct)."""
+        return replace(self, view=(x, y), bounds=padded_bounds(self.X[:, [x, y]]))
 
     def output_units(self, loss: str) -> int:
         """Units the output layer needs for this data and loss."""
@@ -84,17 +102,26 @@ def load_lab_data(name: str, *, n_samples: int | None, noise: float | None, seed
         labels = np.asarray(ds.y, dtype=np.int64).reshape(-1)
     else:
         labels = np.asarray(ds.y, dtype=np.float64).reshape(-1)
+    return from_dataset(ds, name, X, labels)
+
+
+def from_dataset(
+    ds: Dataset, name: str, X: np.ndarray, labels: np.ndarray, **extra: Any
+) -> LabData:
+    """A data set as the lab's data, with the inputs X and labels given (plotted against
+    its first two features); ``extra``: more LabData fields."""
     return LabData(
         name=name,
         X=X,
         labels=labels,
         task=ds.task,
         class_names=tuple(ds.class_names),
-        bounds=_padded_bounds(X),
+        bounds=padded_bounds(X[:, :2]),
+        **extra,
     )
 
 
-def _padded_bounds(X: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+def padded_bounds(X: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
     lo, hi = X.min(axis=0), X.max(axis=0)
     # Room around the points, so that the boundary is seen beyond the outermost ones.
     pad = np.maximum(0.12 * (hi - lo), 0.25)

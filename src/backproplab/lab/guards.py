@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -74,19 +74,34 @@ class HeaderLimit:
 class BodyLimit:
     """ASGI middleware: at most ``max_bytes`` of request body, counted as received."""
 
-    def __init__(self, app: Any, max_bytes: int, idle_timeout: float = BODY_IDLE_TIMEOUT):
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        idle_timeout: float = BODY_IDLE_TIMEOUT,
+        per_path: dict[str, tuple[int, Callable[[Scope, int | None], str]]] | None = None,
+    ):
+        """``per_path``: path -> (its own limit, the message for a body over it, given
+        the scope and the announced size, or None when counted past the limit)."""
         self.app = app
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
+        self.per_path = per_path or {}
+
+    def _over(self, scope: Scope, size: int | None) -> str:
+        return f"request body over {self.max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = f"request body over {self.max_bytes} bytes"
+        max_bytes, too_large = self.per_path.get(
+            scope.get("path", ""), (self.max_bytes, self._over)
+        )
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await send_error(send, 413, too_large, "too_large")
+            if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
+                size = int(value) if value.isdigit() else None
+                await send_error(send, 413, too_large(scope, size), "too_large")
                 return
         chunks: list[bytes] = []
         total = 0
@@ -101,8 +116,8 @@ class BodyLimit:
                 return
             body = message.get("body", b"")
             total += len(body)
-            if total > self.max_bytes:
-                await send_error(send, 413, too_large, "too_large")
+            if total > max_bytes:
+                await send_error(send, 413, too_large(scope, None), "too_large")
                 return
             chunks.append(body)
             if not message.get("more_body", False):

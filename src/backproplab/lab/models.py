@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.functions import ACTIVATIONS
 
-#: The data choices: the slides' single example, then the built-in 2-D sets.
-DATA_CHOICES = ("slides", "xor", "circles", "moons", "spirals", "gaussians")
+#: The data choices: the slides' single example, the built-in 2-D sets, the tab's own CSV.
+DATA_CHOICES = ("slides", "xor", "circles", "moons", "spirals", "gaussians", "csv")
 #: Every activation of the engine's table that may sit in a hidden layer (softmax mixes a
 #: row's units, so it is output-only), identity last: it is the one a menu least suggests.
 HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(
@@ -39,7 +39,7 @@ MAX_SEED = 2**32 - 1
 #: Largest request body accepted, in bytes (a full configuration is well under 2 kB).
 MAX_BODY_BYTES = 64 * 1024
 
-DataName = Literal["slides", "xor", "circles", "moons", "spirals", "gaussians"]
+DataName = Literal["slides", "xor", "circles", "moons", "spirals", "gaussians", "csv"]
 HiddenActivation = Literal[HIDDEN_ACTIVATIONS]  # type: ignore[valid-type]
 OutputActivation = Literal["identity", "sigmoid", "tanh", "softmax"]
 LossName = Literal["mse", "bce", "cross_entropy"]

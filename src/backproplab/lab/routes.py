@@ -28,6 +28,7 @@ from .models import (
     TrainRequest,
     limits,
 )
+from .practice_view import refuse_if_hidden
 from .session import LabSession
 from .store import SESSION_ID_PATTERN, SessionStore
 from .views import state_view
@@ -91,7 +92,7 @@ def health() -> dict[str, Any]:
 
 
 @router.get("/options")
-def options() -> dict[str, Any]:
+def options(request: Request) -> dict[str, Any]:
     """The choices and limits the page's controls offer."""
     return {
         "data": list(DATA_CHOICES),
@@ -100,7 +101,7 @@ def options() -> dict[str, Any]:
         "losses": list(LOSSES),  # the lab's data sets are classes or a numeric target
         "engine_activations": list(ACTIVATION_NAMES),
         "limits": limits(),
-        "defaults": LabConfig().model_dump(),
+        "defaults": request.app.state.defaults.model_dump(),
         # The page's words with maths in them, and the display precision (labels.py).
         "vocabulary": vocabulary(),
     }
@@ -130,28 +131,26 @@ def _run(request: Request, sid: str, action: str, *args: Any) -> dict[str, Any]:
         return state_view(session)
 
 
-@router.post("/forward")
-def forward(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 1: z and a of every neuron for the next batch."""
-    return _run(request, sid, "forward")
+#: The cycle's routes: POST /api/<phase>, and what each computes.
+PHASE_ROUTES = {
+    "forward": "Phase 1: z and a of every neuron for the next batch.",
+    "backward": "Phase 2: every dL/dw, dL/db and delta from that forward pass.",
+    "update": "Phase 3: w <- w - eta dL/dw for every parameter.",
+    "step": "Whatever is left of Forward, Backward, Update.",
+}
 
 
-@router.post("/backward")
-def backward(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 2: every dL/dw, dL/db and delta from that forward pass."""
-    return _run(request, sid, "backward")
+def _phase_route(action: str) -> Any:
+    def run_phase(request: Request, sid: SessionId) -> dict[str, Any]:
+        return _run(request, sid, action)
+
+    run_phase.__name__ = action
+    run_phase.__doc__ = PHASE_ROUTES[action]
+    return run_phase
 
 
-@router.post("/update")
-def update(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Phase 3: w <- w - eta dL/dw for every parameter."""
-    return _run(request, sid, "update")
-
-
-@router.post("/step")
-def step(request: Request, sid: SessionId) -> dict[str, Any]:
-    """Whatever is left of Forward, Backward, Update."""
-    return _run(request, sid, "step")
+for _action in PHASE_ROUTES:
+    router.add_api_route(f"/{_action}", _phase_route(_action), methods=["POST"])
 
 
 @router.post("/train")
@@ -202,4 +201,5 @@ def explain(
     """The derivation of one parameter's gradient and update, from ``backproplab.explain``."""
     session = _session(request, sid)
     with session.lock:
+        refuse_if_hidden(session)  # practice mode: not before the answer
         return explain_view(session, param)

@@ -16,6 +16,7 @@ import uvicorn
 
 from ..engine.errors import BackpropLabError
 from .app import LOOPBACK_HOSTS, create_app
+from .data import LabData
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .guards import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT, guarded_protocol, machine_names
 
@@ -69,6 +70,7 @@ def make_server(
     header_timeout: float = HEADER_TIMEOUT,
     body_idle_timeout: float = BODY_IDLE_TIMEOUT,
     keep_alive_timeout: int = 5,
+    data: LabData | None = None,
 ) -> uvicorn.Server:
     """A Uvicorn server for the lab; run it with ``server.run(sockets=[sock])``.
 
@@ -82,6 +84,7 @@ def make_server(
         create_app(
             allowed_hosts=sorted(machine_names(host) | set(LOOPBACK_HOSTS)),
             body_idle_timeout=body_idle_timeout,
+            data=data,
         ),
         log_level="warning",
         access_log=False,
@@ -100,11 +103,12 @@ def serve(
     *,
     open_browser: bool = True,
     echo: Callable[[str], None] = print,
+    data: LabData | None = None,
 ) -> None:
-    """Serve the lab until Ctrl-C (returns normally then)."""
+    """Serve the lab until Ctrl-C (returns normally then); ``data``: every tab's own CSV."""
     sock = bind_socket(host, port)
     url = url_for(host, sock.getsockname()[1])
-    server = make_server(sock, host)
+    server = make_server(sock, host, data=data)
     echo(f"backproplab lab: {url}  (Ctrl-C stops it)")
     if open_browser:
         # Once Uvicorn is accepting: a browser opened earlier could hit a refused connection.

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
 from ..engine import MLP, DivergenceError, Gradients, InputError, Trace
 from .data import LabData, load_lab_data
+from .health import HealthLog
 from .models import MAX_UPDATES_PER_REQUEST, LabConfig
 
 #: The phases; "ready" means nothing of the current cycle is computed yet.
@@ -42,7 +44,7 @@ def build_network(config: LabConfig, data: LabData) -> MLP:
             "output softmax over this data's one output unit is always 1: choose identity, "
             "sigmoid or tanh (or loss cross_entropy, which gives one unit per class)"
         )
-    sizes = [2, *(h.units for h in config.hidden), n_out]
+    sizes = [data.n_features, *(h.units for h in config.hidden), n_out]
     acts = [h.activation for h in config.hidden] + [output]
     if config.slides_weights and is_slides_architecture(sizes, acts, config.loss):
         return MLP.slides_network()
@@ -57,18 +59,29 @@ def is_slides_architecture(sizes: list[int], activations: list[str], loss: str) 
 class LabSession:
     """The state of one browser tab. Callers hold ``lock`` around every method."""
 
-    def __init__(self, session_id: str, config: LabConfig) -> None:
+    def __init__(self, session_id: str, config: LabConfig, uploaded: LabData | None = None) -> None:
         self.id = session_id
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
+        #: The tab's own data (a CSV, see upload.py): what ``data="csv"`` means.
+        self.uploaded = uploaded
+        self.practice: Any = None  # practice mode, see practice_view.py
         self.configure(config)
 
     # ------------------------------------------------------------------ set-up
     def configure(self, config: LabConfig) -> None:
         """Load the data and build a fresh network for ``config``."""
-        data = load_lab_data(
-            config.data, n_samples=config.n_samples, noise=config.noise, seed=config.seed
-        )
+        if config.data == "csv":
+            if self.uploaded is None:
+                raise LabConflict(
+                    "no CSV file in this tab yet: choose one under 'Your data' (or drop it on "
+                    "the page)"
+                )
+            data = self.uploaded
+        else:
+            data = load_lab_data(
+                config.data, n_samples=config.n_samples, noise=config.noise, seed=config.seed
+            )
         net = build_network(config, data)  # may raise InputError: nothing changed yet
         self.config = config
         self.data = data
@@ -94,6 +107,7 @@ class LabSession:
         self.epochs = 0
         self.selected = 0
         self.history: list[tuple[int, float]] = []
+        self.health = HealthLog(net.n_layers)
         self._record()
 
     # ------------------------------------------------------------------ settings
@@ -222,6 +236,7 @@ class LabSession:
         for k in range(1, epochs):
             loss = losses[k] if full else losses[k - 1]
             self._append(first + (k if full else k * per_epoch), loss)
+        self.health.record(history, first, per_epoch)
         self.updates += epochs * per_epoch
         self.epochs += epochs
         self._record()
@@ -236,18 +251,9 @@ class LabSession:
         self.epochs += kept
         self._record()
         epoch = self.epochs + (completed - kept) + 1
-        where = f"epoch {epoch}"
-        layer = getattr(exc, "layer", None)
-        if layer is not None:
-            where += f", starting in layer {layer}"
-        suggested = getattr(exc, "suggested_lr", None)
-        advice = f"try a smaller learning rate (lr was {self.config.lr:g}" + (
-            f"; about {suggested:.3g} should be stable)" if suggested else ")"
-        )
-        error = DivergenceError(
-            f"training diverged in {where}: the loss became infinite or NaN; the parameters "
-            f"keep their last finite values; {advice}"
-        )
+        # fit's diagnosis, counted in this session's updates (health.py words it).
+        first = self.updates - kept * per_epoch
+        error = DivergenceError(self.health.diverged(exc, first, per_epoch, self.config.lr))
         for attr in ("layer", "step", "suggested_lr"):
             if hasattr(exc, attr):
                 setattr(error, attr, getattr(exc, attr))

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from .data import LabData
 from .models import LabConfig
 from .session import LabSession
 
@@ -28,8 +29,15 @@ class UnknownSession(LookupError):
 class SessionStore:
     """A bounded, thread-safe map from session id to :class:`LabSession`."""
 
-    def __init__(self, max_sessions: int = MAX_SESSIONS, idle_seconds: float = IDLE_SECONDS):
+    def __init__(
+        self,
+        max_sessions: int = MAX_SESSIONS,
+        idle_seconds: float = IDLE_SECONDS,
+        preloaded: LabData | None = None,
+    ):
         self._sessions: OrderedDict[str, LabSession] = OrderedDict()
+        #: Every new session's own data (``backproplab lab --data FILE.csv``).
+        self.preloaded = preloaded
         self._lock = threading.Lock()
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
@@ -65,7 +73,7 @@ class SessionStore:
                     self._sessions.move_to_end(session_id)
                     return session
         # Build outside the store's lock: loading data takes a moment, other tabs go on.
-        session = LabSession(session_id, config)
+        session = LabSession(session_id, config, uploaded=self.preloaded)
         with self._lock:
             self._sessions[session_id] = session
             self._sessions.move_to_end(session_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .feature_views import feature_views
 from .labels import network_labels
 from .session import LabSession, is_slides_architecture
 
@@ -52,6 +53,7 @@ def state_view(session: LabSession, *, include_data: bool = False) -> dict[str, 
         # Sent when the network is (re)built: the names depend on its layout alone.
         view["data"] = data_view(session)
         view["labels"] = network_labels(net.layer_sizes)
+    feature_views(session, view)  # own data, practice mode, gradient health
     return view
 
 
@@ -111,12 +113,13 @@ def _backward_view(session: LabSession) -> dict[str, Any] | None:
 
 
 def heatmap_grid(session: LabSession, size: int = HEATMAP_SIZE) -> np.ndarray:
-    """Cell centres of the heat map, row 0 at the top (largest x2), as (size*size, 2)."""
+    """Cell centres of the heat map, row 0 at the top (largest x2), as network inputs
+    (size*size, d): for d > 2 the plotted two features, the others at their mean."""
     (x0, x1), (y0, y1) = session.data.bounds
     xs = x0 + (np.arange(size) + 0.5) * (x1 - x0) / size
     ys = y1 - (np.arange(size) + 0.5) * (y1 - y0) / size
     gx, gy = np.meshgrid(xs, ys)
-    return np.column_stack([gx.ravel(), gy.ravel()])
+    return session.data.inputs_for(np.column_stack([gx.ravel(), gy.ravel()]))
 
 
 def heatmap_view(session: LabSession, size: int = HEATMAP_SIZE) -> dict[str, Any]:
@@ -150,7 +153,7 @@ def data_view(session: LabSession) -> dict[str, Any]:
         "name": data.name,
         "task": data.task,
         "class_names": list(data.class_names),
-        "X": data.X.tolist(),
+        "X": data.shown().tolist(),
         "labels": data.labels.tolist(),
         "bounds": [list(b) for b in data.bounds],
     }

@@ -31,8 +31,24 @@ DATASET_NAMES = (*TOY_2D, "curve", *SKLEARN_DATASETS)
 ALIASES = {"blobs": "gaussians", "breast-cancer": "breast_cancer", "cancer": "breast_cancer"}
 
 
+class TableSizes:
+    """``n_samples`` and ``n_classes`` of a table with ``X`` and ``class_names``."""
+
+    X: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (0 for regression)."""
+        return len(self.class_names)
+
+
 @dataclass(frozen=True)
-class Dataset:
+class Dataset(TableSizes):
     """A table of features ``X`` (n, d) and targets ``y`` (n,), with names for both.
 
     ``task`` is ``"classification"`` (``y`` holds integer labels indexing ``class_names``)
@@ -50,17 +66,8 @@ class Dataset:
     target_name: str = "y"
 
     @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
     def n_features(self) -> int:
         return int(self.X.shape[1])
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes (0 for regression)."""
-        return len(self.class_names)
 
     @property
     def is_classification(self) -> bool:

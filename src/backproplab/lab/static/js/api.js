@@ -27,11 +27,12 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+/** One API call; `body` is sent as JSON, or as it is (a File) with another contentType. */
+export async function request(method, path, body, contentType = "application/json") {
   const init = { method, headers: { "X-Lab-Session": sessionId() } };
   if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = contentType;
+    init.body = contentType === "application/json" ? JSON.stringify(body) : body;
   }
   let response;
   try {

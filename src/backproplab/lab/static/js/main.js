@@ -7,6 +7,7 @@ import { Controls } from "./controls.js";
 import { DataPlot } from "./data-plot.js";
 import { DerivationPanel } from "./derivation.js";
 import { applyPhrases, etaLabel, lossLabel, num, phaseText, setVocabulary } from "./labels.js";
+import { initFeatures } from "./lab-features.js";
 import { renderLossChart } from "./loss-chart.js";
 import { exportFigure, focusParam, renderNetwork } from "./network-view.js";
 import { queryToConfig, writeUrl } from "./url-state.js";
@@ -26,6 +27,7 @@ const lab = {
 let controls;
 let plot;
 let panel;
+let features; // own data, practice mode, gradient health (lab-features.js)
 
 function status(message, isError = false) {
   const el = $("#status");
@@ -88,6 +90,17 @@ function apply(state, fresh = new Set()) {
   lab.state = state;
   lab.fresh = fresh;
   render();
+  features?.onState(state);
+}
+
+/** A state with a new configuration (an uploaded CSV, another projection): adopt it. */
+function adopt(state) {
+  if (lab.training) stopTraining();
+  lab.config = state.config;
+  controls.setConfig(lab.config);
+  writeUrl(lab.config, lab.view);
+  panel.close();
+  apply(state);
 }
 
 function setView(view) {
@@ -107,6 +120,7 @@ async function act(fn, { fresh = new Set(), view = null } = {}) {
     if (panel.param) await openDerivation(panel.param);
   } catch (err) {
     status(err.message, true);
+    features?.onError(err);
   } finally {
     lab.busy = false;
     updateButtons();
@@ -193,6 +207,7 @@ async function trainLoop() {
       state = await call(() => api.train(epochsCap(), frameMs));
     } catch (err) {
       status(err.message, true);
+      features?.onError(err);
       stopTraining();
       break;
     }
@@ -240,6 +255,7 @@ async function main() {
   setVocabulary(lab.options.vocabulary);
   applyPhrases();
   controls = new Controls($("#controls"), lab.options, onControlsChange);
+  features = initFeatures({ adopt, apply: (state) => apply(state), status });
   const { config, view } = queryToConfig(location.search, lab.options.defaults);
   lab.view = view;
   setViewRadios();
