@@ -143,6 +143,7 @@ def vocabulary() -> dict[str, Any]:
             "gelu": "GELU",
             "identity": "identity (linear)",
             "softmax": "softmax",
+            "exp": "exp (counts, rates)",
             "mse": "mse: mean (ŷ − y)²",
             "bce": "binary cross-entropy",
             "cross_entropy": "cross-entropy (softmax)",
