@@ -26,12 +26,12 @@ from rich.table import Table
 from ..engine.errors import DivergenceError, InputError
 from ..engine.fit import Callback
 from ..engine.network import MLP
-from ..io import ModelFile, atomic_write_text, load_model_file
+from ..io import ModelFile, atomic_write_text, json_text, load_model_file
 from ..limits import check_network
 from ..outputs import check_outputs, save_with_fallback
 from ..train.pipeline import RUN_OPTIONS, TrainResult, TrainSettings, load_data, train
 from .app import app, fail
-from .messages import check_run_options, cli_words, is_builtin, json_text, make_warner
+from .messages import check_run_options, cli_words, is_builtin, make_warner
 from .run_safety import InterruptCallback, RunSaver, file_sha256
 
 
