@@ -73,13 +73,19 @@ def test_plots_leave_matplotlibs_backend_and_pyplot_alone(tmp_path) -> None:
     import subprocess
     import sys
 
+    # A notebook user's backend (here 'svg', set before backproplab is imported) and pyplot's
+    # figure list stay as they were after both figures are drawn; the PNGs are still written.
     code = (
         "import matplotlib; matplotlib.use('svg'); import backproplab as bp; "
-        "from backproplab.plots import plot_loss; "
-        "net = bp.MLP([2, 2, 1]); h = net.fit([[0, 1], [1, 0]], [[1], [0]], epochs=3); "
-        f"plot_loss(h, {str(tmp_path / 'l.png')!r}); import matplotlib.pyplot as plt; "
+        "from backproplab.plots import plot_decision_boundary, plot_loss; "
+        "X = [[0, 1], [1, 0], [0, 0], [1, 1]]; y = [1, 1, 0, 0]; net = bp.MLP([2, 2, 1]); "
+        "h = net.fit(X, [[1], [1], [0], [0]], epochs=3); "
+        f"plot_loss(h, {str(tmp_path / 'l.png')!r}); "
+        f"plot_decision_boundary(net, X, y, {str(tmp_path / 'b.png')!r}, resolution=20); "
+        "import matplotlib.pyplot as plt; "
         "print(matplotlib.get_backend(), len(plt.get_fignums()))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["svg", "0"]
-    assert (tmp_path / "l.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("l.png", "b.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC

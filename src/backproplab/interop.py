@@ -81,22 +81,19 @@ def to_torch(net: MLP) -> Any:
 
 
 def _activation_module(nn: Any, act: Activation) -> Any:
-    name = act.definition.torch_name
+    d = act.definition
     if act.name == "identity":
         return None
-    if not name:
+    if not d.torch_name:
         raise InputError(
             f"to_torch: PyTorch has no module for the activation {act.name!r}"
             + (" (train a Poisson model in PyTorch on the log rate, with "
                "PoissonNLLLoss(log_input=True))" if act.name == "exp" else "")
         )  # fmt: skip
-    if act.name == "leaky_relu":
-        return nn.LeakyReLU(negative_slope=act.param)
-    if act.name == "elu":
-        return nn.ELU(alpha=act.param)
     if act.name == "softmax":
         return nn.Softmax(dim=1)
-    return getattr(nn, name)()
+    # The table names the module and the argument that holds the parameter (if any).
+    return getattr(nn, d.torch_name)(**({d.torch_param: act.param} if d.torch_param else {}))
 
 
 def _flatten(module: Any) -> list[Any]:
@@ -200,10 +197,8 @@ def _kind(leaf: Any) -> str:
 def _engine_activation(leaf: Any, kind: str, index: int, *, last: bool) -> Activation:
     name = TORCH_ACTIVATIONS[kind]
     definition = F.BY_NAME[name]
-    if name == "leaky_relu":
-        return Activation(definition, float(leaf.negative_slope))
-    if name == "elu":
-        return Activation(definition, float(leaf.alpha))
+    if definition.torch_param:  # leaky_relu's slope, elu's alpha
+        return Activation(definition, float(getattr(leaf, definition.torch_param)))
     if name == "gelu" and getattr(leaf, "approximate", "none") != "none":
         raise InputError(f"from_torch: module {index} (GELU) uses approximate='tanh'; "
                          "backproplab's gelu is the exact erf form")  # fmt: skip

@@ -197,6 +197,26 @@ def _json_checked(value: dict[str, Any], name: str) -> dict[str, Any]:
         raise InputError(f"{name} must be JSON-serialisable: {exc}") from None
 
 
+def finite_or_null(value: Any) -> Any:
+    """The same structure with NaN and infinities as None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(v) for v in value]
+    return value
+
+
+def json_text(value: Any, **kwargs: Any) -> str:
+    """Valid JSON always (what the CLI writes and the lab sends): ``null`` where a number
+    is NaN or infinite. The structure is walked only when a non-finite number is in it."""
+    try:
+        return json.dumps(value, allow_nan=False, **kwargs)
+    except ValueError:
+        return json.dumps(finite_or_null(value), allow_nan=False, **kwargs)
+
+
 def _sealed_archive(arrays: dict[str, np.ndarray]) -> bytes:
     """The .npz bytes with the SHA-256 of everything before it as the ZIP comment."""
     buffer = io.BytesIO()

@@ -8,9 +8,7 @@ With no options: the slides' 2-2-1 network with its documented weights, input
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -109,21 +107,6 @@ def _targets(net: MLP, ys: list[str] | None, n: int, classes: list[Any] | None =
             raise InputError("--y for cross_entropy: a class label (0, 1, ...) or a one-hot row")
         return [int(v) for v in labels]
     return rows
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a failure never leaves a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"--out: the folder {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _weights_path(weights: str | None) -> Path | None:
@@ -247,7 +230,9 @@ def explain(
         exp = explain_step(net, X, Y, lr, param=param, neuron=neuron, slides_labels=slides_labels)
         text = exp.render(fmt)
         if out is not None:
-            _write_atomically(out, text)
+            from ..io import atomic_write_text
+
+            atomic_write_text(out, text)
             typer.echo(f"wrote {out}", err=True)
             return
     except InputError as exc:

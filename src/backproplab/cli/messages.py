@@ -7,7 +7,6 @@ translated before they are printed. Options that would do nothing get a warning.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -60,22 +59,6 @@ def make_warner() -> Callable[[str], None]:
 def is_builtin(name: str) -> bool:
     key = name.lower()
     return key in DATASET_NAMES or key in ALIASES
-
-
-def finite_or_null(value: Any) -> Any:
-    """The same structure with NaN and infinities as None (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_or_null(v) for v in value]
-    return value
-
-
-def json_text(value: Any, **kwargs: Any) -> str:
-    """Valid JSON always: ``null`` where a number is NaN or infinite."""
-    return json.dumps(finite_or_null(value), allow_nan=False, **kwargs)
 
 
 def _choice(

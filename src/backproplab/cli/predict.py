@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine.errors import InputError
-from ..io import ModelFile, atomic_write_text, load_model_file
+from ..io import ModelFile, atomic_write_text, json_text, load_model_file
 from ..outputs import check_outputs, save_with_fallback
 from ..train.csv import encode_with_classes, load_features_csv
 from ..train.datasets import ALIASES, DATASET_NAMES, load_dataset
@@ -21,7 +21,7 @@ from ..train.pipeline import class_probabilities, metrics, predict_classes
 from ..train.preprocessing import Preprocessing
 from ..train.splits import split_indices
 from .app import app, fail
-from .messages import json_text, make_warner
+from .messages import make_warner
 from .run_safety import file_sha256
 
 

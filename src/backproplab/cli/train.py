@@ -26,12 +26,12 @@ from rich.table import Table
 from ..engine.errors import DivergenceError, InputError
 from ..engine.fit import Callback
 from ..engine.network import MLP
-from ..io import ModelFile, atomic_write_text, load_model_file
+from ..io import ModelFile, atomic_write_text, json_text, load_model_file
 from ..limits import check_network
 from ..outputs import check_outputs, save_with_fallback
-from ..train.pipeline import TrainResult, load_data, train
+from ..train.pipeline import RUN_OPTIONS, TrainResult, TrainSettings, load_data, train
 from .app import app, fail
-from .messages import check_run_options, cli_words, is_builtin, json_text, make_warner
+from .messages import check_run_options, cli_words, is_builtin, make_warner
 from .run_safety import InterruptCallback, RunSaver, file_sha256
 
 
@@ -74,14 +74,6 @@ def parse_layers(text: str | None, option: str = "--layers") -> list[int] | None
     if len(sizes) < 2 or min(sizes) < 1:
         raise InputError(f"{option} needs at least two positive sizes, e.g. 2,16,2; got {text!r}")
     return check_network(sizes, option)
-
-
-#: Options that a resumed run takes from the model file (giving them is a mistake).
-RUN_OPTIONS = (
-    "layers", "hidden", "output", "loss", "epochs", "lr", "batch_size", "optimizer",
-    "momentum", "weight_decay", "schedule", "seed", "split_seed", "test_split", "val_split",
-    "patience", "target", "task", "samples", "noise", "standardize",
-)  # fmt: skip
 
 
 def _option(name: str) -> str:
@@ -161,19 +153,19 @@ def train_command(
     to --out, resumable with --resume; --checkpoint-every N saves it as training goes.
     With --scheduler, DATA is a Parquet/CSV glob trained on a Dask cluster.
     """
+    # The run's options, as the command line gave them (click keeps every parameter's value
+    # in ctx.params), become one TrainSettings that travels whole to the fit loop.
+    run = {name: ctx.params[name] for name in RUN_OPTIONS}
+    run["layers"] = parse_layers(layers)
     if scheduler is not None:  # data past one machine: backproplab.distributed
         from ..distributed.command import print_summary, train_on_cluster
 
         if data is None:
             raise fail("--scheduler needs the data to train on (a Parquet or CSV glob)")
-        print_summary(train_on_cluster(
-            data, scheduler=scheduler, target=target, task=task, layers=parse_layers(layers),
-            hidden=hidden, output=output, loss=loss, epochs=epochs, lr=lr,
-            batch_size=batch_size, optimizer=optimizer, momentum=momentum,
-            weight_decay=weight_decay, schedule=schedule, seed=seed, split_seed=split_seed,
-            test_split=test_split, val_split=val_split, patience=patience,
-            standardize=standardize, out=out, quiet=quiet,
-        ), out)  # fmt: skip
+        settings = TrainSettings.from_options(**run)
+        print_summary(
+            train_on_cluster(data, settings, scheduler=scheduler, out=out, quiet=quiet), out
+        )
         return
     err = Console(stderr=True)
     warn = make_warner()
@@ -184,13 +176,13 @@ def train_command(
     resumed = None
     if resume is not None:
         resumed = _load_resumable(resume)
-        settings = resumed.extra["settings"]
-        source = str(settings["source"])
+        saved = resumed.extra["settings"]
+        source = str(saved["source"])
         if data is not None and data != source:
             raise fail(f"--resume {resume} was trained on {source!r}, not on {data!r}")
         for name in sorted(given):
             warn(f"{_option(name)} is ignored with --resume (the run keeps its own settings)")
-        run = {k: settings.get(k) for k in RUN_OPTIONS if k in settings}
+        run = {k: saved[k] for k in RUN_OPTIONS if k in saved}
         run["layers"] = resumed.net.layer_sizes
         data = source
         if out is None:
@@ -198,15 +190,8 @@ def train_command(
     else:
         if data is None:
             raise fail("give the data to train on (a data set name or a CSV), or --resume MODEL")
-        run = {
-            "layers": parse_layers(layers), "hidden": hidden, "output": output, "loss": loss,
-            "epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer,
-            "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule,
-            "seed": seed, "split_seed": split_seed, "test_split": test_split,
-            "val_split": val_split, "patience": patience, "target": target, "task": task,
-            "samples": samples, "noise": noise, "standardize": standardize,
-        }  # fmt: skip
         check_run_options(run, warn)
+    settings = TrainSettings.from_options(**run)
     if checkpoint_every is not None and out is None:
         raise fail("--checkpoint-every needs --out (the file the checkpoints are written to)")
     data_path = Path(data) if not is_builtin(data) else None
@@ -216,9 +201,9 @@ def train_command(
         directories=[("--plot", plot)],
         allow_same=[resume] if resume is not None and out == resume else [],
     )
-    dataset = load_data(data, target=run.get("target"), task=run.get("task") or "auto",
-                        n_samples=run.get("samples"), noise=run.get("noise"),
-                        seed=int(run.get("seed") or 0))  # fmt: skip
+    dataset = load_data(data, target=settings.target, task=settings.task,
+                        n_samples=settings.samples, noise=settings.noise,
+                        seed=settings.fit.seed or 0)  # fmt: skip
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -230,10 +215,7 @@ def train_command(
         console=err,
         disable=quiet,
     )
-    settings_out = {
-        **{k: v for k, v in run.items() if k != "layers"},
-        "source": data,
-    }
+    settings_out = {**settings.record(), "source": data}
     if data_path is not None:
         settings_out["source_sha256"] = file_sha256(data_path)
     interrupt = InterruptCallback(
@@ -243,36 +225,17 @@ def train_command(
         ),
     )  # fmt: skip
     saver = RunSaver(dataset_name=dataset.name, out=out, warn=warn)
-    fit_options: dict[str, Any] = {}
+    loop: dict[str, Any] = {"callbacks": [ProgressCallback(progress), interrupt, saver]}
     if resumed is not None:
-        fit_options["resume"] = resumed.training_state
+        loop["resume"] = resumed.training_state
     if checkpoint_every is not None:
-        fit_options["checkpoint_every"] = checkpoint_every
-        fit_options["on_checkpoint"] = saver.checkpoint
+        loop.update(checkpoint_every=checkpoint_every, on_checkpoint=saver.checkpoint)
     try:
         with progress, interrupt.installed():
             result = train(
                 dataset,
-                layers=run["layers"],
-                hidden=run.get("hidden") or "tanh",
-                output=run.get("output"),
-                loss=run.get("loss"),
-                epochs=int(run["epochs"]),
-                lr=run.get("lr"),
-                batch_size=run.get("batch_size"),
-                optimizer=run.get("optimizer") or "sgd",
-                momentum=run.get("momentum"),
-                weight_decay=float(run.get("weight_decay") or 0.0),
-                schedule=run.get("schedule"),
-                seed=int(run.get("seed") or 0),
-                split_seed=run.get("split_seed"),
-                test_split=float(run["test_split"]),
-                val_split=float(run.get("val_split") or 0.0),
-                patience=run.get("patience"),
-                standardize=bool(run.get("standardize", True)),
-                callbacks=[ProgressCallback(progress), interrupt, saver],
+                settings.replace(**loop),
                 net=None if resumed is None else resumed.net,
-                fit_options=fit_options,
                 on_prepared=lambda prepared, net: saver.prepared(prepared, net, settings_out),
             )
     except DivergenceError as exc:
@@ -294,7 +257,7 @@ def train_command(
     if interrupted:
         last = result.history.epochs[-1] if result.history.epochs else 0
         where = f"saved {saved} (resume with --resume {saved})" if saved else "nothing saved"
-        typer.echo(f"interrupted at epoch {last} of {run['epochs']}; {where}", err=True)
+        typer.echo(f"interrupted at epoch {last} of {settings.fit.epochs}; {where}", err=True)
         raise typer.Exit(130)
     if saver.rescued:
         raise typer.Exit(1)

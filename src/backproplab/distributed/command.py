@@ -20,7 +20,7 @@ import numpy as np
 from ..engine.errors import InputError
 from ..engine.fit import Callback
 from ..train.csv import MAX_AUTO_CLASSES
-from ..train.pipeline import DEFAULT_LR, build_network
+from ..train.pipeline import TrainSettings, build_network
 from ..train.preprocessing import Preprocessing
 from .cluster import connect
 from .fit import Runner, fit
@@ -61,23 +61,23 @@ class RateCallback(Callback):
         self.progress.update(self.task, completed=epoch, metrics=shown)
 
 
-def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str,
-                     layers: list[int] | None, hidden: str, output: str | None,
-                     loss: str | None, epochs: int, lr: float | None, batch_size: int | None,
-                     optimizer: str, momentum: float | None, weight_decay: float,
-                     schedule: str | None, seed: int, split_seed: int | None,
-                     test_split: float, val_split: float, patience: int | None,
-                     standardize: bool, out: Path | None,
-                     quiet: bool) -> dict[str, Any]:  # fmt: skip
-    """Run the pipeline on the cluster; returns the summary (printed by the caller)."""
+def train_on_cluster(
+    data: str, settings: TrainSettings, *, scheduler: str, out: Path | None, quiet: bool
+) -> dict[str, Any]:
+    """Run the pipeline on the cluster; returns the summary (printed by the caller).
+
+    ``settings`` are those of :func:`backproplab.train.pipeline.train` (the data, network,
+    split and fit options); ``samples`` and ``noise`` do not apply to files.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ..io import save_model
 
+    s, task = settings, settings.task
     frame = read_frame(data)
     columns = list(frame.columns)
-    target = target or columns[-1]
+    target = s.target or columns[-1]
     if target not in columns:
         raise InputError(f"--target {target!r} is not a column of {data} ({', '.join(columns)})")
     features = [c for c in columns if c != target]
@@ -103,17 +103,19 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
                 classes = sorted(values.tolist())
         if classes is not None and len(classes) < 2:
             raise InputError(f"the target {target!r} holds a single class; use more data")
-        parts = frame.random_split([1 - test_split, test_split], random_state=split_seed or seed)
-        train_part, test_part = parts if test_split > 0 else (frame, None)
+        split = s.test_split
+        parts = frame.random_split([1 - split, split], random_state=s.test_seed)
+        train_part, test_part = parts if split > 0 else (frame, None)
         X = train_part[features].astype("float64")
-        feats = fit_standardizer(X, client) if standardize else None
+        feats = fit_standardizer(X, client) if s.standardize else None
         y_std = None
         if classes is None:
             y_raw = train_part[[target]].astype("float64")
             y_std = fit_standardizer(y_raw, client)
         shape = SimpleNamespace(name=data, n_features=len(features), n_classes=len(classes or []),
                                 is_classification=classes is not None)  # fmt: skip
-        net = build_network(shape, layers, hidden=hidden, output=output, loss=loss, seed=seed)
+        net = build_network(shape, s.layers, hidden=s.hidden, output=s.output, loss=s.loss,
+                            seed=s.fit.seed)  # fmt: skip
         pre = Preprocessing(features=feats, target=y_std, feature_names=tuple(features),
                             target_name=target)  # fmt: skip
         Xs, ys = _network_inputs(train_part, features, target, pre, classes, net)
@@ -121,15 +123,9 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
                             MofNCompleteColumn(), TextColumn("{task.fields[metrics]}"),
                             console=Console(stderr=True), disable=quiet)  # fmt: skip
         rate = RateCallback(progress)
-        rate.epochs = epochs
+        rate.epochs = s.fit.epochs
         with progress:
-            history = fit(
-                net, Xs, ys, client=client, epochs=epochs,
-                lr=lr if lr is not None else DEFAULT_LR.get(optimizer.lower(), 0.1),
-                batch_size=batch_size, optimizer=optimizer, momentum=momentum,
-                weight_decay=weight_decay, schedule=schedule, seed=seed,
-                validation_split=val_split, patience=patience, callbacks=[rate],
-            )  # fmt: skip
+            history = fit(net, Xs, ys, client=client, **s.fit.replace(callbacks=[rate]).changes())
         summary: dict[str, Any] = {
             "dataset": data, "task": "classification" if classes else "regression",
             "layers": net.layer_sizes, "activations": net.activations,
@@ -140,8 +136,9 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
         }  # fmt: skip
         if test_part is not None:
             Xt, yt = _network_inputs(test_part, features, target, pre, classes, net)
-            s = Runner(net, Xt, yt, client=client, val_split=1.0, seed=seed, persist=False)
-            sums = s.sums(list(net.parameters()), train=False, val=True)
+            test = Runner(net, Xt, yt, client=client, val_split=1.0, seed=s.fit.seed,
+                          persist=False)  # fmt: skip
+            sums = test.sums(list(net.parameters()), train=False, val=True)
             summary["n_test"] = sums.val_rows
             if sums.val_rows:
                 summary["test"] = {"loss": sums.val_loss / sums.val_rows}
@@ -151,8 +148,9 @@ def train_on_cluster(data: str, *, scheduler: str, target: str | None, task: str
     if out is not None:
         save_model(net, out, preprocessing=pre,
                    classes=[str(c) for c in classes] if classes else None,
-                   extra={"settings": {"source": data, "scheduler": scheduler, "epochs": epochs,
-                                       "optimizer": optimizer, "seed": seed},
+                   extra={"settings": {"source": data, "scheduler": scheduler,
+                                       "epochs": s.fit.epochs, "optimizer": s.fit.optimizer,
+                                       "seed": s.fit.seed},
                           "metrics": summary})  # fmt: skip
     return summary
 

@@ -208,6 +208,42 @@ class FitSettings:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def changes(self) -> dict[str, Any]:
+        """The fields that differ from the defaults, as keywords: what a loop that takes
+        only some of the settings (the cluster's) is asked for; one it lacks is an error
+        there rather than silently dropped here."""
+        default = FitSettings()
+        return {k: v for k, v in self.as_dict().items() if _differs(v, getattr(default, k))}
+
+    def make_optimizer(self, params: Sequence[Array]) -> Optimizer:
+        """The optimiser these settings name, on ``params`` (a network's arrays in its order
+        W1, b1, W2, b2, ...; weight decay applies to the weights, not the biases). An
+        :class:`~.optim.Optimizer` given as ``optimizer`` is returned after checking that it
+        was built on those very arrays."""
+        params = list(params)
+        if isinstance(self.optimizer, Optimizer):
+            opt = self.optimizer
+            if len(opt.params) != len(params) or any(
+                a is not b for a, b in zip(opt.params, params, strict=True)
+            ):
+                raise InputError("the optimizer was built on other arrays than this network's")
+            return opt
+        return make_optimizer(
+            self.optimizer, params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov,
+            beta1=self.beta1, beta2=self.beta2, eps=self.eps, weight_decay=self.weight_decay,
+            decay_mask=[i % 2 == 0 for i in range(len(params))],
+        )  # fmt: skip
+
+
+def _differs(value: Any, default: Any) -> bool:
+    # `is` first: a callback list or an array compared with == would not give one bool.
+    if value is default:
+        return False
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):
+        return True
+
 
 def fit(net: MLP, X: Any, Y: Any, settings: FitSettings | None = None, **options: Any) -> History:
     """Train ``net`` in place on (X, Y) and return the :class:`History`.
@@ -245,7 +281,7 @@ def fit(net: MLP, X: Any, Y: Any, settings: FitSettings | None = None, **options
     if _is_dask(X) or _is_dask(Y):
         from ..distributed import fit as distributed_fit
 
-        return distributed_fit(net, X, Y, **s.as_dict())
+        return distributed_fit(net, X, Y, **s.changes())
     return _Loop(net, X, Y, s).run()
 
 
@@ -267,7 +303,7 @@ class _Loop:
             else _positive_int(s.checkpoint_every, "checkpoint_every")
         )
         self.params = list(net.parameters())
-        self.opt = self._optimizer()
+        self.opt = s.make_optimizer(self.params)
         self.base_lr = self.opt.lr if isinstance(s.optimizer, Optimizer) else float(s.lr)
         self.sched = make_schedule(s.schedule, epochs=self.epochs)
         self.hooks = [
@@ -320,21 +356,6 @@ class _Loop:
             "batch_size": self.bs, "batches_per_epoch": self.per_epoch,
             "optimizer": repr(self.opt), "start_epoch": self.start_epoch, "path": self.path,
         }  # fmt: skip
-
-    def _optimizer(self) -> Optimizer:
-        s = self.s
-        if isinstance(s.optimizer, Optimizer):
-            opt = s.optimizer
-            if len(opt.params) != len(self.params) or any(
-                a is not b for a, b in zip(opt.params, self.params, strict=True)
-            ):
-                raise InputError("the optimizer was built on other arrays than this network's")
-            return opt
-        return make_optimizer(
-            s.optimizer, self.params, lr=s.lr, momentum=s.momentum, nesterov=s.nesterov,
-            beta1=s.beta1, beta2=s.beta2, eps=s.eps, weight_decay=s.weight_decay,
-            decay_mask=[i % 2 == 0 for i in range(len(self.params))],  # W1, b1, W2, ...: weights
-        )  # fmt: skip
 
     def _choose_path(self) -> str:
         wanted = self.s.path

@@ -192,15 +192,19 @@ class ActivationDef:
     output_only: bool = False
     #: PyTorch's module for the same function (interop, tests).
     torch_name: str = ""
+    #: The argument of that module that holds ``param`` (LeakyReLU's negative_slope).
+    torch_param: str = ""
 
 
 def _plain(
     name: str, f: Callable[..., Array], chain: Callable[..., Array], py: str, prime_py: str,
     rule: str, *, param: float = 0.0, product: bool = False, torch: str = "",
+    torch_param: str = "",
 ) -> ActivationDef:  # fmt: skip
     """An entry printed by its name (relu(z), relu′(z)) in every notation."""
     return ActivationDef(name, f, chain, _named(name, py, product=product),
-                         _primed(name, prime_py), rule, param=param, torch_name=torch)  # fmt: skip
+                         _primed(name, prime_py), rule, param=param, torch_name=torch,
+                         torch_param=torch_param)  # fmt: skip
 
 
 ACTIVATIONS: tuple[ActivationDef, ...] = (
@@ -227,10 +231,10 @@ ACTIVATIONS: tuple[ActivationDef, ...] = (
            "relu′(x) = 1 if x > 0 else 0", torch="ReLU"),
     _plain("leaky_relu", leaky_relu, leaky_relu_chain, "({0} if {0} > 0 else {p}*{0})",
            "(1.0 if {0} > 0 else {p})", "leaky_relu′(x) = 1 if x > 0 else the negative slope",
-           param=0.01, torch="LeakyReLU"),
+           param=0.01, torch="LeakyReLU", torch_param="negative_slope"),
     _plain("elu", elu, elu_chain, "({0} if {0} > 0 else {p}*(exp({0}) - 1))",
            "(1.0 if {0} > 0 else {p}*exp({0}))", "elu′(x) = 1 if x > 0 else α eˣ (α = 1)",
-           param=1.0, torch="ELU"),
+           param=1.0, torch="ELU", torch_param="alpha"),
     _plain("softplus", softplus, softplus_chain, "log(1 + exp({0}))", "sigmoid({0})",
            "softplus′(x) = σ(x)", torch="Softplus"),
     _plain("silu", silu, silu_chain, "{0}*sigmoid({0})",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -35,19 +35,26 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULE_NAMES = ("constant", "step", "exponential", "cosine", "inverse_time")
 
 
+class Decay(TypedDict, total=False):
+    """The weight-decay options every optimiser takes and hands to :class:`Optimizer`:
+    ``weight_decay`` lambda (default 0) and ``decay_mask``, one bool per array (default:
+    all decayed)."""
+
+    weight_decay: float
+    decay_mask: Sequence[bool] | None
+
+
 class Optimizer:
     """Base class: holds the live parameter arrays and the (mutable) learning rate."""
 
     name = "optimizer"
 
-    def __init__(
-        self,
-        params: Iterable[Array],
-        lr: float,
-        *,
-        weight_decay: float = 0.0,
-        decay_mask: Sequence[bool] | None = None,
-    ) -> None:
+    def __init__(self, params: Iterable[Array], lr: float, **decay: Unpack[Decay]) -> None:
+        unknown = set(decay) - set(Decay.__annotations__)
+        if unknown:  # a misspelt option must not pass unnoticed through **decay
+            raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+        weight_decay = decay.get("weight_decay", 0.0)
+        decay_mask = decay.get("decay_mask")
         self.params: list[Array] = list(params)
         if not self.params:
             raise InputError("an optimiser needs at least one parameter array")
@@ -120,10 +127,9 @@ class SGD(Optimizer):
         *,
         momentum: float = 0.0,
         nesterov: bool = False,
-        weight_decay: float = 0.0,
-        decay_mask: Sequence[bool] | None = None,
+        **decay: Unpack[Decay],
     ) -> None:
-        super().__init__(params, lr, weight_decay=weight_decay, decay_mask=decay_mask)
+        super().__init__(params, lr, **decay)
         self.momentum = _fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
@@ -175,10 +181,9 @@ class Adam(Optimizer):
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        decay_mask: Sequence[bool] | None = None,
+        **decay: Unpack[Decay],
     ) -> None:
-        super().__init__(params, lr, weight_decay=weight_decay, decay_mask=decay_mask)
+        super().__init__(params, lr, **decay)
         self.beta1 = _fraction(beta1, "beta1", allow_one=False)
         self.beta2 = _fraction(beta2, "beta2", allow_one=False)
         self.eps = _non_negative(eps, "eps")

@@ -76,17 +76,28 @@ def check_inputs(X: Any, n_in: int, dtype: np.dtype, name: str = "X") -> np.ndar
                 + (" (for n samples of one feature pass X.reshape(-1, 1))" if n_in == 1 else "")
             )
         arr = arr.reshape(1, n_in)
-    elif arr.ndim != 2:
-        raise InputError(f"{name} must be 2-D (n_samples, {n_in}), got shape {arr.shape}")
-    if arr.shape[1] != n_in:
-        raise InputError(
-            f"{name} has {arr.shape[1]} features per sample but the network expects {n_in} "
-            f"(expected shape (n_samples, {n_in}), got {arr.shape})"
-        )
+    _check_shape(arr, name, None, n_in, f"features per sample but the network expects {n_in}")
     if arr.shape[0] == 0:
         raise InputError(f"{name} has no samples (shape {arr.shape})")
     _check_finite(arr, name)
     return np.ascontiguousarray(arr)
+
+
+def _check_shape(arr: np.ndarray, name: str, n_rows: int | None, n_cols: int, columns: str) -> None:
+    """``arr`` must be 2-D with ``n_cols`` columns and, unless ``n_rows`` is None, that many
+    rows; ``columns`` says what a wrong column count means (after "X has 3 ...")."""
+    expected = f"({'n_samples' if n_rows is None else n_rows}, {n_cols})"
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be 2-D {expected}, got shape {arr.shape}")
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise InputError(
+            f"{name} has {arr.shape[0]} rows but X has {n_rows} samples "
+            f"(expected shape {expected}, got {arr.shape})"
+        )
+    if arr.shape[1] != n_cols:
+        raise InputError(
+            f"{name} has {arr.shape[1]} {columns} (expected shape {expected}, got {arr.shape})"
+        )
 
 
 def check_targets(
@@ -115,18 +126,7 @@ def check_targets(
                 f"{name} must have shape ({n_samples}, {n_out}) for a network with {n_out} "
                 f"outputs, got shape {arr.shape}"
             )
-    if arr.ndim != 2:
-        raise InputError(f"{name} must be 2-D ({n_samples}, {n_out}), got shape {arr.shape}")
-    if arr.shape[0] != n_samples:
-        raise InputError(
-            f"{name} has {arr.shape[0]} rows but X has {n_samples} samples "
-            f"(expected shape ({n_samples}, {n_out}), got {arr.shape})"
-        )
-    if arr.shape[1] != n_out:
-        raise InputError(
-            f"{name} has {arr.shape[1]} columns but the network has {n_out} outputs "
-            f"(expected shape ({n_samples}, {n_out}), got {arr.shape})"
-        )
+    _check_shape(arr, name, n_samples, n_out, f"columns but the network has {n_out} outputs")
     _check_finite(arr, name)
     if loss == "bce" and ((arr < 0).any() or (arr > 1).any()):
         raise InputError(f"{name}: loss='bce' needs targets in [0, 1], got values outside it")

@@ -9,14 +9,14 @@ units. Nothing here prints; the CLI supplies a progress callback.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine.errors import InputError
-from ..engine.fit import Callback, History, fit
+from ..engine.fit import FitSettings, History, fit
 from ..engine.network import MLP
 from ..limits import check_epochs, check_network, did_you_mean
 from .csv import load_csv
@@ -182,6 +182,82 @@ def metrics(
     return result
 
 
+#: The options of a run, by the names the CLI and the model file's settings use.
+RUN_OPTIONS = (
+    "layers", "hidden", "output", "loss", "epochs", "lr", "batch_size", "optimizer",
+    "momentum", "weight_decay", "schedule", "seed", "split_seed", "test_split", "val_split",
+    "patience", "target", "task", "samples", "noise", "standardize",
+)  # fmt: skip
+#: Those that are settings of the fit loop, and the FitSettings field each one is.
+FIT_OPTIONS = {
+    "epochs": "epochs", "lr": "lr", "batch_size": "batch_size", "optimizer": "optimizer",
+    "momentum": "momentum", "weight_decay": "weight_decay", "schedule": "schedule",
+    "seed": "seed", "val_split": "validation_split", "patience": "patience",
+}  # fmt: skip
+
+
+def default_lr(optimizer: Any) -> float:
+    """The learning rate an optimiser gets when none is given."""
+    return DEFAULT_LR.get(str(optimizer).lower(), 0.1)
+
+
+@dataclass
+class TrainSettings:
+    """Everything a run of :func:`train` is told, in one object that the CLI builds once and
+    passes whole: the data (``target`` ... ``noise``: how :func:`load_data` reads it), the
+    network, the test split, and the fit loop's :class:`~backproplab.engine.fit.FitSettings`
+    (whose ``seed`` also draws the initial weights).
+
+    Build it from the run's options by their CLI names with :meth:`from_options`, change it
+    with :meth:`replace`; :meth:`record` is what a model file keeps of it.
+    """
+
+    layers: Sequence[int] | None = None
+    hidden: str = "tanh"
+    output: str | None = None
+    loss: str | None = None
+    split_seed: int | None = None
+    test_split: float = 0.2
+    standardize: bool = True
+    target: str | None = None
+    task: str = "auto"
+    samples: int | None = None
+    noise: float | None = None
+    fit: FitSettings = field(default_factory=lambda: FitSettings(epochs=300))
+
+    @classmethod
+    def from_options(cls, **options: Any) -> TrainSettings:
+        """Settings from options named as :data:`RUN_OPTIONS` (or FitSettings fields); the
+        others keep their defaults, and an ``lr`` not given is the optimiser's default."""
+        return cls().replace(**{"lr": None, **options})
+
+    def replace(self, **options: Any) -> TrainSettings:
+        """A copy with some options changed, named as :data:`RUN_OPTIONS` or as fields of
+        FitSettings (``callbacks``, ``resume``, ...); ``lr=None`` is the optimiser's default."""
+        own = {
+            k: options.pop(k) for k in list(options) if k in RUN_OPTIONS and k not in FIT_OPTIONS
+        }
+        loop = {FIT_OPTIONS.get(k, k): v for k, v in options.items()}
+        if "lr" in loop and loop["lr"] is None:
+            loop["lr"] = default_lr(loop.get("optimizer", self.fit.optimizer))
+        return replace(self, **own, fit=self.fit.replace(**loop))
+
+    def option(self, name: str) -> Any:
+        """One option by its name in :data:`RUN_OPTIONS`."""
+        return getattr(self.fit, FIT_OPTIONS[name]) if name in FIT_OPTIONS else getattr(self, name)
+
+    def record(self) -> dict[str, Any]:
+        """The options as a model file's settings record them: all but the layers, which the
+        network itself holds; :meth:`from_options` of it gives the run again (``--resume``)."""
+        return {name: self.option(name) for name in RUN_OPTIONS if name != "layers"}
+
+    @property
+    def test_seed(self) -> int | None:
+        """The seed of the test split: ``split_seed``, else ``seed`` (so that a test set can
+        stay fixed while the seed of the weights varies)."""
+        return self.fit.seed if self.split_seed is None else self.split_seed
+
+
 @dataclass
 class TrainResult:
     net: MLP
@@ -189,6 +265,8 @@ class TrainResult:
     history: History
     train_metrics: dict[str, float]
     test_metrics: dict[str, float] | None
+    #: The run's settings, as :meth:`TrainSettings.record` gives them, with the data set's
+    #: name and task and the seed the test split used.
     settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -199,69 +277,34 @@ class TrainResult:
 
 def train(
     dataset: Dataset,
+    settings: TrainSettings | None = None,
     *,
-    layers: Sequence[int] | None = None,
-    hidden: str = "tanh",
-    output: str | None = None,
-    loss: str | None = None,
-    epochs: int = 300,
-    lr: float | None = None,
-    batch_size: int | None = None,
-    optimizer: str = "sgd",
-    momentum: float | None = None,
-    weight_decay: float = 0.0,
-    schedule: str | None = None,
-    seed: int = 0,
-    split_seed: int | None = None,
-    test_split: float = 0.2,
-    val_split: float = 0.0,
-    patience: int | None = None,
-    standardize: bool = True,
-    callbacks: Sequence[Callback] = (),
     net: MLP | None = None,
-    fit_options: dict[str, Any] | None = None,
     on_prepared: Callable[[Prepared, MLP], None] | None = None,
+    **options: Any,
 ) -> TrainResult:
     """Split, standardise, build, train and evaluate; see the module docstring.
 
-    ``seed`` draws the initial weights and the mini-batch order; ``split_seed`` (default:
-    ``seed``) draws the test rows, so a test set can stay fixed while the seed varies.
-    ``net`` continues training a network (a resumed run) instead of building one;
-    ``fit_options`` are passed on to :func:`~backproplab.engine.fit.fit` (``resume``,
-    ``checkpoint_every``, ``on_checkpoint``). ``on_prepared(prepared, net)`` is called
-    once the data is split and the network built, before training (the CLI saves
-    checkpoints with that preprocessing).
+    ``settings`` (a :class:`TrainSettings`) or its options as keywords, which override it:
+    ``train(ds, layers=[4, 16, 3], optimizer="adam", epochs=200)``. ``net`` continues
+    training a network (a resumed run) instead of building one. ``on_prepared(prepared,
+    net)`` is called once the data is split and the network built, before training (the
+    CLI saves checkpoints with that preprocessing).
     """
-    split_seed = seed if split_seed is None else split_seed
-    prepared = prepare(dataset, test_split=test_split, seed=split_seed, standardize=standardize)
-    check_epochs(epochs, len(prepared.train_idx))
+    s = TrainSettings.from_options(**options) if settings is None else settings.replace(**options)
+    prepared = prepare(
+        dataset, test_split=s.test_split, seed=s.test_seed, standardize=s.standardize
+    )
+    check_epochs(s.fit.epochs, len(prepared.train_idx))
     if net is None:
-        net = build_network(dataset, layers, hidden=hidden, output=output, loss=loss, seed=seed)
+        net = build_network(dataset, s.layers, hidden=s.hidden, output=s.output, loss=s.loss,
+                            seed=s.fit.seed)  # fmt: skip
     if on_prepared is not None:
         on_prepared(prepared, net)
     pre = prepared.preprocessing
-    Xtr = prepared.X("train")
     ytr = prepared.y("train")
     targets = network_targets(net, dataset, ytr, pre)
-    if lr is None:
-        lr = DEFAULT_LR.get(str(optimizer).lower(), 0.1)
-    history = fit(
-        net,
-        Xtr,
-        targets,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        schedule=schedule,
-        seed=seed,
-        validation_split=val_split,
-        patience=patience,
-        callbacks=callbacks,
-        **(fit_options or {}),
-    )
+    history = fit(net, prepared.X("train"), targets, s.fit)
     train_rows, test_rows = prepared.train_idx, prepared.test_idx
     train_m = metrics(net, pre, dataset.task, dataset.X[train_rows], dataset.y[train_rows],
                       net_targets=targets)  # fmt: skip
@@ -270,21 +313,6 @@ def train(
         yte = dataset.y[test_rows]
         test_m = metrics(net, pre, dataset.task, dataset.X[test_rows], yte,
                          net_targets=network_targets(net, dataset, yte, pre))  # fmt: skip
-    settings = {
-        "dataset": dataset.name,
-        "task": dataset.task,
-        "epochs": epochs,
-        "lr": lr,
-        "batch_size": batch_size,
-        "optimizer": optimizer,
-        "momentum": momentum,
-        "weight_decay": weight_decay,
-        "schedule": schedule,
-        "seed": seed,
-        "split_seed": split_seed,
-        "test_split": test_split,
-        "val_split": val_split,
-        "patience": patience,
-        "standardize": standardize,
-    }
-    return TrainResult(net, prepared, history, train_m, test_m, settings)
+    recorded = {**s.record(), "dataset": dataset.name, "task": dataset.task,
+                "split_seed": s.test_seed}  # fmt: skip
+    return TrainResult(net, prepared, history, train_m, test_m, recorded)
