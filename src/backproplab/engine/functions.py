@@ -255,7 +255,7 @@ ACTIVATIONS: tuple[ActivationDef, ...] = (
         "exp", exp, exp_chain,
         Formula("exp", r"\exp", "<mi>exp</mi>", "exp({0})"),
         _primed("exp", "exp({0})", latex=r"\exp"),
-        "exp′(x) = eˣ, the output itself",
+        "exp′(x) = eˣ, the output itself", output_only=True,  # a rate or count: output only
     ),
 )  # fmt: skip
 
