@@ -27,7 +27,13 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+/**
+ * The page's transport: fetch to the server that served it. A transport takes (method,
+ * path, body) and resolves to {status, statusText, payload}; it rejects (with an ApiError
+ * of status 0) only when the lab cannot be reached. The notebook widget plugs in its own,
+ * which carries the same requests over the widget's model messages to the kernel.
+ */
+export async function fetchTransport(method, path, body) {
   const init = { method, headers: { "X-Lab-Session": sessionId() } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -45,21 +51,30 @@ async function request(method, path, body) {
   } catch (err) {
     payload = null;
   }
-  if (!response.ok) {
-    const message = payload?.error ?? `${response.status} ${response.statusText}`;
-    throw new ApiError(message, response.status, payload?.code ?? "http");
-  }
-  return payload;
+  return { status: response.status, statusText: response.statusText, payload };
 }
 
-export const api = {
-  options: () => request("GET", "/api/options"),
-  configure: (config) => request("POST", "/api/config", config),
-  state: () => request("GET", "/api/state"),
-  phase: (name) => request("POST", `/api/${name}`),
-  train: (epochs, maxMs) => request("POST", "/api/train", { epochs, max_ms: maxMs }),
-  reset: () => request("POST", "/api/reset"),
-  select: (sample) => request("POST", "/api/select", { sample }),
-  settings: (settings) => request("POST", "/api/settings", settings),
-  explain: (param) => request("GET", `/api/explain?param=${encodeURIComponent(param)}`),
-};
+/** The lab's API over `transport`; an answer outside 2xx becomes an ApiError. */
+export function createApi(transport = fetchTransport) {
+  async function request(method, path, body) {
+    const { status, statusText = "", payload } = await transport(method, path, body);
+    if (status < 200 || status > 299) {
+      const message = payload?.error ?? `${status} ${statusText}`.trim();
+      throw new ApiError(message, status, payload?.code ?? "http");
+    }
+    return payload;
+  }
+  return {
+    options: () => request("GET", "/api/options"),
+    configure: (config) => request("POST", "/api/config", config),
+    state: () => request("GET", "/api/state"),
+    phase: (name) => request("POST", `/api/${name}`),
+    train: (epochs, maxMs) => request("POST", "/api/train", { epochs, max_ms: maxMs }),
+    reset: () => request("POST", "/api/reset"),
+    select: (sample) => request("POST", "/api/select", { sample }),
+    settings: (settings) => request("POST", "/api/settings", settings),
+    explain: (param) => request("GET", `/api/explain?param=${encodeURIComponent(param)}`),
+  };
+}
+
+export const api = createApi();
