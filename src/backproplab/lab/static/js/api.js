@@ -27,8 +27,14 @@ export class ApiError extends Error {
   }
 }
 
-/** One API call; `body` is sent as JSON, or as it is (a File) with another contentType. */
-export async function request(method, path, body, contentType = "application/json") {
+/**
+ * The page's transport: fetch to the server that served it. A transport takes (method,
+ * path, body, contentType) and resolves to {status, statusText, payload}; it rejects (with
+ * an ApiError of status 0) only when the lab cannot be reached. `body` is sent as JSON, or
+ * as it is (a File) with another contentType. The notebook widget plugs in its own, which
+ * carries the same requests over the widget's model messages to the kernel.
+ */
+export async function fetchTransport(method, path, body, contentType = "application/json") {
   const init = { method, headers: { "X-Lab-Session": sessionId() } };
   if (body !== undefined) {
     init.headers["Content-Type"] = contentType;
@@ -46,21 +52,36 @@ export async function request(method, path, body, contentType = "application/jso
   } catch (err) {
     payload = null;
   }
-  if (!response.ok) {
-    const message = payload?.error ?? `${response.status} ${response.statusText}`;
-    throw new ApiError(message, response.status, payload?.code ?? "http");
-  }
-  return payload;
+  return { status: response.status, statusText: response.statusText, payload };
 }
 
-export const api = {
-  options: () => request("GET", "/api/options"),
-  configure: (config) => request("POST", "/api/config", config),
-  state: () => request("GET", "/api/state"),
-  phase: (name) => request("POST", `/api/${name}`),
-  train: (epochs, maxMs) => request("POST", "/api/train", { epochs, max_ms: maxMs }),
-  reset: () => request("POST", "/api/reset"),
-  select: (sample) => request("POST", "/api/select", { sample }),
-  settings: (settings) => request("POST", "/api/settings", settings),
-  explain: (param) => request("GET", `/api/explain?param=${encodeURIComponent(param)}`),
-};
+/** The lab's API over `transport`; an answer outside 2xx becomes an ApiError. */
+export function createApi(transport = fetchTransport) {
+  async function request(method, path, body, contentType = "application/json") {
+    const { status, statusText = "", payload } = await transport(method, path, body, contentType);
+    if (status < 200 || status > 299) {
+      const message = payload?.error ?? `${status} ${statusText}`.trim();
+      throw new ApiError(message, status, payload?.code ?? "http");
+    }
+    return payload;
+  }
+  return {
+    request,
+    options: () => request("GET", "/api/options"),
+    configure: (config) => request("POST", "/api/config", config),
+    state: () => request("GET", "/api/state"),
+    phase: (name) => request("POST", `/api/${name}`),
+    train: (epochs, maxMs) => request("POST", "/api/train", { epochs, max_ms: maxMs }),
+    reset: () => request("POST", "/api/reset"),
+    select: (sample) => request("POST", "/api/select", { sample }),
+    settings: (settings) => request("POST", "/api/settings", settings),
+    explain: (param) => request("GET", `/api/explain?param=${encodeURIComponent(param)}`),
+  };
+}
+
+export const api = createApi();
+
+/** One call of the page's API (the lab's own-data, practice and health panels use it). */
+export function request(method, path, body, contentType = "application/json") {
+  return api.request(method, path, body, contentType);
+}
