@@ -154,7 +154,8 @@ def test_step_in_the_widget_changes_the_weights_in_the_kernel(jupyterlab, browse
         # that, JupyterLab would ask which kernel to start).
         page.wait_for_function(
             """() => {
-                const kernel = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;
+                const context = window.jupyterapp.shell.currentWidget?.sessionContext;
+                const kernel = context?.session?.kernel;
                 return kernel?.connectionStatus === 'connected' && kernel.status === 'idle';
             }""",
             timeout=45_000,
