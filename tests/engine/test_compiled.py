@@ -16,7 +16,7 @@ from backproplab.engine.compiled import blas, kernel, runner
 from backproplab.engine.errors import DivergenceError, InputError
 from backproplab.engine.optim import SGD, Adam, make_optimizer
 
-ELEMENTWISE = [d.name for d in F.ACTIVATIONS if d.f is not None]
+ELEMENTWISE = [d.name for d in F.ACTIVATIONS if d.f is not None and not d.output_only]
 
 
 def _data(net: bp.MLP, n: int, seed: int):
