@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _leave_no_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test must not leave an event loop set as this thread's running loop.
+
+    nbclient and jupyter_client leave theirs set; Playwright's sync API, used by later
+    browser tests, then refuses to start. Put the thread back as it was, and say which
+    test left it (a warning in the summary), so the leak can be traced."""
+    yield
+    if asyncio._get_running_loop() is not None:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        warnings.warn(f"{request.node.nodeid} left an event loop running", stacklevel=1)
 
 
 @pytest.fixture

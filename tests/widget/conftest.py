@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,15 +39,3 @@ def jupyter_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
     return tmp_path
-
-
-@pytest.fixture(autouse=True)
-def _leave_no_event_loop() -> Iterator[None]:
-    # nbclient and jupyter_client run their coroutines on an event loop they leave set as
-    # this thread's (running) loop; Playwright's sync API, used by later tests, refuses to
-    # start inside one. Leave the thread as it was.
-    yield
-    import asyncio
-
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
