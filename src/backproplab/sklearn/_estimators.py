@@ -36,6 +36,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     The loss is scikit-learn's: the log-loss (summed over the outputs of a multilabel
     problem) plus ``alpha * ||W||^2 / (2 n_samples)``; docs/sklearn.md maps it to the
     slides' L.
+
+    X and y may be dask arrays or frames (``MLPClassifier(solver="lbfgs").fit(dask_X,
+    dask_y)``): the data stays in the workers, ``classes_`` is a distributed unique, 'lbfgs'
+    equals the in-memory fit to 1e-10, 'sgd'/'adam' take synchronous data-parallel steps, and
+    ``predict``/``predict_proba`` return dask arrays. Not supported on dask input:
+    ``sample_weight``, ``class_weight``, ``early_stopping=True``, ``partial_fit`` (a
+    ValueError; compute the data to use them). docs/scaling.md has the details.
     """
 
     _parameter_constraints: dict = {
@@ -163,6 +170,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ½ the slides' L) or 'poisson' (half the Poisson deviance on an exponential output, the
     log link: the engine's 'poisson' loss, so ``bp.explain(reg.net_, x, y)`` writes out its
     steps too). The extras are the classifier's except ``class_weight``.
+
+    X and y may be dask arrays or frames, trained on where they lie as for the classifier
+    (``sample_weight``, ``early_stopping=True`` and ``partial_fit`` are refused on dask
+    input).
     """
 
     _parameter_constraints: dict = {
