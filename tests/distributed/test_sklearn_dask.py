@@ -175,8 +175,10 @@ def test_unsupported_options_are_clear_one_line_errors(client) -> None:
         with pytest.raises(ValueError, match=f"{what} is not supported on dask input") as info:
             est.fit(Xd, yd, **extra)
         assert "\n" not in str(info.value) and "compute" in str(info.value)
+    est = MLPClassifier(solver="sgd")
     with pytest.raises(ValueError, match="partial_fit is not supported on dask input"):
-        MLPClassifier(solver="sgd").partial_fit(Xd, yd, classes=[0, 1, 2])
+        est.partial_fit(Xd, yd, classes=[0, 1, 2])
+    assert not hasattr(est, "classes_")  # refused before anything was looked at
     with pytest.raises(ValueError, match="X is in memory"):
         MLPClassifier().fit(X, yd)
 

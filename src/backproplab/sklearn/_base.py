@@ -306,7 +306,12 @@ class BaseMLP(BaseEstimator):
         gamma = self._grad_factor
         # scikit-learn's penalty gradient alpha W / sum(s_b), in the engine's units (module
         # _conventions); the last, smaller batch of an epoch gets the same decay as the rest.
-        opt.weight_decay = self.alpha / (gamma * batch_size * weight_mean)
+        step_rows = batch_size
+        if is_dask_collection(X):
+            # A distributed step takes its share of rows from every chunk: about n / steps
+            # rows each (module distributed.fit), which is what the penalty is divided by.
+            step_rows = n / math.ceil(n / batch_size)
+        opt.weight_decay = self.alpha / (gamma * step_rows * weight_mean)
         lr = float(self.learning_rate_init)
         opt.lr = gamma * lr if self.solver == "sgd" else lr  # Adam ignores a constant factor
         epochs = SklearnEpochs(

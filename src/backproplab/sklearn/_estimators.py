@@ -119,6 +119,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     ) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` is required on the first call."""
         self._validate_params()
+        if is_dask_collection(X) or is_dask_collection(y):  # before y is looked at
+            _dask.refuse_unsupported(self, sample_weight, incremental=True)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
