@@ -23,6 +23,7 @@ from ..train.csv import MAX_AUTO_CLASSES
 from ..train.pipeline import TrainSettings, build_network
 from ..train.preprocessing import Preprocessing
 from .cluster import connect
+from .data import distinct_values
 from .fit import Runner, fit
 from .standardise import fit_standardizer
 
@@ -92,8 +93,7 @@ def train_on_cluster(
         classes: list[Any] | None = None
         if task == "auto" or task == "classification":
             # Distinct values per partition, merged here (a global drop_duplicates shuffles).
-            local = column.map_partitions(lambda s: s.drop_duplicates())
-            values = np.unique(client.compute(local).result().to_numpy())
+            values = distinct_values(column, client)
             whole = numeric and np.all(values == np.round(values))
             if (
                 task == "classification"

@@ -145,6 +145,23 @@ def _delayed_list(obj: Any) -> bool:
     return all(isinstance(b, Delayed) for b in obj)
 
 
+def distinct_values(obj: Any, client: Any = None) -> Array:
+    """The sorted distinct values of a dask array, frame or series (every column together).
+
+    Each block finds its own (``np.unique``) where it lies; only those come back, to be merged
+    here, so no shuffle runs and the data stays in the workers."""
+    import dask
+
+    unique = dask.delayed(_block_unique, pure=False)
+    parts = [unique(b) for b in blocks_of(obj)]
+    got = client.compute(parts, sync=True) if client is not None else dask.compute(*parts)
+    return np.unique(np.concatenate(list(got))) if got else np.empty(0)
+
+
+def _block_unique(block: Any) -> Array:
+    return np.unique(to_numpy(block).ravel())
+
+
 def to_numpy(block: Any) -> Array:
     """A pandas frame/series or array-like block as a NumPy array."""
     to_numpy = getattr(block, "to_numpy", None)

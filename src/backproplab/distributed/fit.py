@@ -286,7 +286,7 @@ class _Loop(engine_fit._Loop):
 
     def _step(self, s: reduce.Sums) -> Gradients:
         """The engine's optimiser step on the mean gradient of the rows summed in ``s``."""
-        mean = [(g / s.rows).astype(p.dtype) for g, p in zip(s.grads, self.params, strict=True)]
+        mean = reduce.mean_gradients(s, self.params)
         grads = Gradients(weights=mean[0::2], biases=mean[1::2], loss=s.loss / s.rows)
         self.opt.step(grads)
         return grads

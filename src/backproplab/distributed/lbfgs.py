@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine.fit import Callback, History
 from ..engine.lbfgs import minimize_lbfgs
+from . import reduce
 
 if TYPE_CHECKING:
     from ..engine.network import MLP
@@ -31,7 +32,7 @@ def fit_lbfgs(net: MLP, runner: Runner, *, epochs: int, tol: float, max_fun: int
     def objective() -> tuple[float, list[np.ndarray]]:
         s = runner.sums(params)
         loss = s.loss / s.rows
-        grads = [(g / s.rows).astype(p.dtype) for g, p in zip(s.grads, params, strict=True)]
+        grads = reduce.mean_gradients(s, params)
         if weight_decay:
             for i in range(0, len(params), 2):  # weights, not biases, as the fit loop
                 loss += 0.5 * weight_decay * float(np.sum(params[i] ** 2))

@@ -126,6 +126,12 @@ def chunk_sums(
     return out
 
 
+def mean_gradients(s: Sums, params: list[Array]) -> list[Array]:
+    """The gradient of the mean loss over the rows summed in ``s`` (parameter order), in the
+    parameters' dtypes: what the optimiser steps on and L-BFGS minimises with."""
+    return [(g / s.rows).astype(p.dtype) for g, p in zip(s.grads, params, strict=True)]
+
+
 def add(a: Sums, b: Sums) -> Sums:
     return a + b
 

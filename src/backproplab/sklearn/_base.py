@@ -6,7 +6,8 @@ own constraint machinery so that a bad value fails with scikit-learn's error. Th
 ``net_``, a :class:`backproplab.MLP`; ``coefs_`` and ``intercepts_`` are its live weight and
 bias lists, so assigning into them changes the network. Training goes through the engine:
 ``net_.fit`` for 'sgd' and 'adam' (see _stochastic.py), ``minimize_lbfgs`` with
-``net_.gradients`` for 'lbfgs'.
+``net_.gradients`` for 'lbfgs'. Dask arrays and frames are trained on where they lie, by
+backproplab.distributed (see _dask.py).
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..distributed.data import is_dask_collection
 from ..engine.activations import ACTIVATION_NAMES, get_activation
 from ..engine.errors import DivergenceError, InputError
 from ..engine.lbfgs import minimize_lbfgs
 from ..engine.network import MLP
 from ..engine.optim import make_optimizer
+from . import _dask
 from ._conventions import glorot_uniform, grad_factor, loss_factor
 from ._stochastic import SklearnEpochs
 
@@ -173,20 +176,35 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
         hidden = self._hidden_sizes()
         first_pass = "net_" not in self.__dict__ or (not self.warm_start and not incremental)
-        X, Y, labels = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        sample_weight = self._with_class_weight(sample_weight, labels, Y)
-        if sp.issparse(X):
-            X = X.toarray()  # the engine computes on dense arrays
+        on_dask = is_dask_collection(X) or is_dask_collection(y)
+        if on_dask:  # checked from the metadata; the chunks stay where they are (_dask.py)
+            if not is_dask_collection(X):
+                raise ValueError(
+                    "y is a dask collection but X is in memory; pass X as a dask collection "
+                    "too (dask.array.from_array(X, chunks=...)), or compute y"
+                )
+            _dask.refuse_unsupported(self, sample_weight, incremental)
+            X, x_dtype = _dask.check_features(self, X, reset=first_pass)
+            Y = self._dask_targets(_dask.align_targets(X, y), x_dtype, reset=first_pass)
+        else:
+            X, Y, labels = self._validate_input(X, y, incremental, reset=first_pass)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = self._with_class_weight(sample_weight, labels, Y)
+            if sp.issparse(X):
+                X = X.toarray()  # the engine computes on dense arrays
+            x_dtype = X.dtype
         if not first_pass:
             dtype = self.net_.dtype  # warm starts and partial_fit go on in the network's dtype
         else:
-            dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
+            dtype = np.dtype(self.dtype) if self.dtype is not None else x_dtype
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        X = np.ascontiguousarray(X, dtype=dtype)
-        Y = np.ascontiguousarray(Y, dtype=dtype)
+        if on_dask:
+            labels = None  # each chunk is converted to the network's dtype where it lies
+        else:
+            X = np.ascontiguousarray(X, dtype=dtype)
+            Y = np.ascontiguousarray(Y, dtype=dtype)
         random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(Y, [X.shape[1], *hidden, Y.shape[1]], dtype, random_state)
@@ -269,7 +287,7 @@ class BaseMLP(BaseEstimator):
             X, Y, sample_weight, validation, val_targets = self._split(
                 X, Y, labels, sample_weight, random_state
             )
-        n = X.shape[0]
+        n = _dask.n_rows(X) if is_dask_collection(X) else X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n)
         else:
@@ -288,7 +306,12 @@ class BaseMLP(BaseEstimator):
         gamma = self._grad_factor
         # scikit-learn's penalty gradient alpha W / sum(s_b), in the engine's units (module
         # _conventions); the last, smaller batch of an epoch gets the same decay as the rest.
-        opt.weight_decay = self.alpha / (gamma * batch_size * weight_mean)
+        step_rows = batch_size
+        if is_dask_collection(X):
+            # A distributed step takes its share of rows from every chunk: about n / steps
+            # rows each (module distributed.fit), which is what the penalty is divided by.
+            step_rows = n / math.ceil(n / batch_size)
+        opt.weight_decay = self.alpha / (gamma * step_rows * weight_mean)
         lr = float(self.learning_rate_init)
         opt.lr = gamma * lr if self.solver == "sgd" else lr  # Adam ignores a constant factor
         epochs = SklearnEpochs(
@@ -375,15 +398,23 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ lbfgs
     def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray, sample_weight: Any) -> None:
         net, alpha = self.net_, float(self.alpha)
-        weight_sum = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
         lf, gf = self._loss_factor, self._grad_factor
+        if is_dask_collection(X):  # L and its gradient from the per-chunk sums
+            mean_loss, n = _dask.full_batch(net, X, Y)
+            weight_sum = float(n)
+        else:
+            weight_sum = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
+
+            def mean_loss() -> tuple[float, list[np.ndarray]]:
+                g = net.gradients(X, Y, sample_weight=sample_weight)
+                return g.loss, list(g)
 
         def objective() -> tuple[float, list[np.ndarray]]:
             # scikit-learn's J = loss_sk + alpha ||W||^2 / (2 sum(s)), from the engine's L.
-            g = net.gradients(X, Y, sample_weight=sample_weight)
-            loss = lf * g.loss
+            L, g = mean_loss()
+            loss = lf * L
             grads: list[np.ndarray] = []
-            for W, gw, gb in zip(net.weights, g.weights, g.biases, strict=True):
+            for W, gw, gb in zip(net.weights, g[0::2], g[1::2], strict=True):
                 loss += 0.5 * alpha * float(np.vdot(W, W)) / weight_sum
                 grads.append(gf * gw + (alpha / weight_sum) * W)
                 grads.append(gf * gb)
@@ -415,13 +446,16 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _net_input(self, X: Any) -> np.ndarray:
+        if is_dask_collection(X):
+            return _dask.check_features(self, X, reset=False)[0]
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         if sp.issparse(X):
             X = X.toarray()
         return X
 
     def _network_output(self, X: np.ndarray) -> np.ndarray:
-        """The network's output for validated X, shape (n, n_outputs)."""
+        """The network's output for validated X, shape (n, n_outputs) (for a dask X, a dask
+        array computed chunk by chunk with the engine's predict)."""
         try:
             return self.net_.predict(X)
         except InputError as error:

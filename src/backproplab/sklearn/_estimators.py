@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..distributed.data import is_dask_collection
+from . import _dask
 from ._base import EXTRAS, KEYWORD, POSITIONAL, BaseMLP, partial_fit_available, sklearn_init
 
 
@@ -33,6 +36,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     The loss is scikit-learn's: the log-loss (summed over the outputs of a multilabel
     problem) plus ``alpha * ||W||^2 / (2 n_samples)``; docs/sklearn.md maps it to the
     slides' L.
+
+    X and y may be dask arrays or frames (``MLPClassifier(solver="lbfgs").fit(dask_X,
+    dask_y)``): the data stays in the workers, ``classes_`` is a distributed unique, 'lbfgs'
+    equals the in-memory fit to 1e-10, 'sgd'/'adam' take synchronous data-parallel steps, and
+    ``predict``/``predict_proba`` return dask arrays. Not supported on dask input:
+    ``sample_weight``, ``class_weight``, ``early_stopping=True``, ``partial_fit`` (a
+    ValueError; compute the data to use them). docs/scaling.md has the details.
     """
 
     _parameter_constraints: dict = {
@@ -77,6 +87,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, Y, y
 
+    def _dask_targets(self, y: Any, dtype: np.dtype, reset: bool) -> Any:
+        return _dask.classifier_targets(self, y, dtype, reset=reset or "classes_" not in vars(self))
+
     def _with_class_weight(self, sample_weight: Any, labels: Any, Y: np.ndarray) -> Any:
         if self.class_weight is None:
             return sample_weight
@@ -97,9 +110,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._labels(self._network_output(X))
 
     def _labels(self, out: np.ndarray) -> np.ndarray:
-        if self.n_outputs_ == 1:
-            out = out.ravel()
-        return self._label_binarizer.inverse_transform(out)
+        labels = partial(_output_labels, self._label_binarizer, self.n_outputs_)
+        return _dask.map_rows(out, labels) if is_dask_collection(out) else labels(out)
 
     @available_if(partial_fit_available)
     def partial_fit(
@@ -107,6 +119,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     ) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` is required on the first call."""
         self._validate_params()
+        if is_dask_collection(X) or is_dask_collection(y):  # before y is looked at
+            _dask.refuse_unsupported(self, sample_weight, incremental=True)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -116,24 +130,33 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The predicted class labels (rows of 0/1 for a multilabel problem)."""
+        """The predicted class labels (rows of 0/1 for a multilabel problem); for a dask X,
+        a dask array mapped over its chunks."""
         check_is_fitted(self)
         return self._labels(self._raw_predict(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probability of each class, in the order of ``classes_``."""
+        """Probability of each class, in the order of ``classes_`` (a dask array for a dask
+        X)."""
         check_is_fitted(self)
         out = self._raw_predict(X)
-        if self.n_outputs_ == 1:
-            p = out.ravel()
-            return np.vstack([1 - p, p]).T
-        return out
+        if self.n_outputs_ != 1:
+            return out
+        return _dask.map_rows(out, _two_columns) if is_dask_collection(out) else _two_columns(out)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``."""
         proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba, out=proba)
+        if is_dask_collection(proba):
+            return _dask.map_rows(proba, _log)
+        return _log(proba, out=proba)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """The mean accuracy on (X, y) (scikit-learn's; dask input is predicted on the
+        cluster and only the labels come back)."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            return _dask.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -149,6 +172,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ½ the slides' L) or 'poisson' (half the Poisson deviance on an exponential output, the
     log link: the engine's 'poisson' loss, so ``bp.explain(reg.net_, x, y)`` writes out its
     steps too). The extras are the classifier's except ``class_weight``.
+
+    X and y may be dask arrays or frames, trained on where they lie as for the classifier
+    (``sample_weight``, ``early_stopping=True`` and ``partial_fit`` are refused on dask
+    input).
     """
 
     _parameter_constraints: dict = {
@@ -175,6 +202,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, Y, None
 
+    def _dask_targets(self, y: Any, dtype: np.dtype, reset: bool) -> Any:
+        return _dask.regressor_targets(y, dtype)
+
     @staticmethod
     def _score_function(y: Any, y_pred: Any, sample_weight: Any = None) -> float:
         return r2_score(y, y_pred, sample_weight=sample_weight)
@@ -190,7 +220,35 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The predicted values, shape (n_samples,) or (n_samples, n_outputs)."""
+        """The predicted values, shape (n_samples,) or (n_samples, n_outputs); for a dask X,
+        a dask array mapped over its chunks."""
         check_is_fitted(self)
         out = self._raw_predict(X)
-        return out.ravel() if out.shape[1] == 1 else out
+        if out.shape[1] != 1:
+            return out
+        return out[:, 0] if is_dask_collection(out) else out.ravel()
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² on (X, y) (scikit-learn's; dask input is predicted on the cluster and only the
+        predictions come back)."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            return _dask.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
+
+def _output_labels(binarizer: LabelBinarizer, n_outputs: int, out: np.ndarray) -> np.ndarray:
+    """Class labels from rows of the network's output."""
+    if n_outputs == 1:
+        out = out.ravel()
+    return binarizer.inverse_transform(out)
+
+
+def _log(proba: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(proba, out=out)
+
+
+def _two_columns(out: np.ndarray) -> np.ndarray:
+    """A single sigmoid output p as the probabilities [1 - p, p] of the two classes."""
+    p = out.ravel()
+    return np.vstack([1 - p, p]).T
