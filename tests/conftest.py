@@ -6,8 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +14,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _leave_no_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test must not leave an event loop set as this thread's running loop.
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the whole session (the lab's pages and
+    the widget's JupyterLab share it); if absent, the test fails saying what to install."""
+    import shutil
 
-    nbclient and jupyter_client leave theirs set; Playwright's sync API, used by later
-    browser tests, then refuses to start. Put the thread back as it was, and say which
-    test left it (a warning in the summary), so the leak can be traced."""
-    yield
-    if asyncio._get_running_loop() is not None:
-        asyncio.events._set_running_loop(None)
-        asyncio.set_event_loop(None)
-        warnings.warn(f"{request.node.nodeid} left an event loop running", stacklevel=1)
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("the browser tests need Debian's Chromium: apt-get install -y chromium")
+    # nbclient and jupyter_client leave their event loop set as this thread's running loop;
+    # Playwright's sync API then refuses to start. Here, in plain synchronous code, no loop
+    # can really be running, so one that says it is was left behind by an earlier test.
+    asyncio.events._set_running_loop(None)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

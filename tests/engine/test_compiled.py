@@ -86,6 +86,29 @@ def test_compiled_epochs_equal_the_numpy_path(dtype, hidden, optimizer) -> None:
         assert opt.steps == ropt.steps
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer", OPTIMISERS)
+def test_a_few_output_units_behind_a_wide_layer_equal_the_numpy_path(dtype, optimizer) -> None:
+    # Products large enough for BLAS, an output layer of at most kernel.SKINNY units: the
+    # weight gradient's product runs as the kernel's own loop (_weight_product), every rule.
+    for n_out, (out, loss) in ((3, ("softmax", "cross_entropy")), (1, ("identity", "mse"))):
+        net = bp.MLP([12, 64, n_out], activations=["relu", out], loss=loss, seed=n_out,
+                     dtype=dtype)  # fmt: skip
+        assert 40 * 64 * n_out >= kernel.LOOP_WORK and n_out <= kernel.SKINNY
+        X, Y = _data(net, 90, seed=n_out)
+        ref = net.copy()
+        kw = dict(lr=0.02, weight_decay=0.01 if n_out == 1 else 0.0, decay_mask=[True, False] * 2)
+        opt = make_optimizer(optimizer, list(net.parameters()), **kw)
+        ropt = make_optimizer(optimizer, list(ref.parameters()), **kw)
+        lrs = np.array([0.02, 0.01])
+        orders = np.stack([np.random.default_rng(e).permutation(90) for e in range(2)])
+        losses, done, _ = runner.Run(net, opt, 40).epochs(X, Y, lrs, orders)
+        expected = _numpy_epochs(ref, ropt, X, Y, 40, lrs, orders)
+        assert done == len(expected) == 6
+        np.testing.assert_allclose(losses, expected, rtol=1e-10 if dtype == np.float64 else 1e-4)
+        _close(net, ref, dtype)
+
+
 def test_the_kernel_codes_are_the_tables() -> None:
     assert kernel.SOFTMAX == F.SOFTMAX_CODE
     assert runner.supports(bp.MLP([2, 3, 1], hidden="gelu"))

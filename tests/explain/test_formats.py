@@ -9,7 +9,6 @@ import subprocess
 import pytest
 
 import backproplab as bp
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def slides(**kwargs) -> bp.Explanation:
@@ -87,33 +86,30 @@ def test_latex_compiles_with_pdflatex(tmp_path, which: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_html_renders_in_chromium_without_network_or_console_errors(tmp_path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_html_renders_in_chromium_without_network_or_console_errors(tmp_path, browser) -> None:
     exp = slides(slides_labels=True)
     page_file = tmp_path / "explain.html"
     page_file.write_text(exp.to_html(), encoding="utf-8")
     assert "http://" not in exp.to_html() and "https://" not in exp.to_html()
     errors: list[str] = []
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_file.as_uri())
-            maths = page.locator("math")
-            assert maths.count() == len(exp.steps)
-            # MathML laid out as maths: a fraction is taller than a line of text.
-            box = page.locator('[id="gradient:w1_11"] mfrac').first.bounding_box()
-            line = page.locator("p").first.bounding_box()
-            assert box is not None and line is not None
-            assert box["height"] > line["height"] * 1.3
-            assert page.locator('[data-param="w2_11"]').count() == 2  # gradient and update
-            assert "∂L/∂w2_11" in page.locator('[id="gradient:w2_11"]').get_attribute("title")
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_file.as_uri())
+        maths = page.locator("math")
+        assert maths.count() == len(exp.steps)
+        # MathML laid out as maths: a fraction is taller than a line of text.
+        box = page.locator('[id="gradient:w1_11"] mfrac').first.bounding_box()
+        line = page.locator("p").first.bounding_box()
+        assert box is not None and line is not None
+        assert box["height"] > line["height"] * 1.3
+        assert page.locator('[data-param="w2_11"]').count() == 2  # gradient and update
+        assert "∂L/∂w2_11" in page.locator('[id="gradient:w2_11"]').get_attribute("title")
+    finally:
+        context.close()
     assert errors == []
     assert requests == [page_file.as_uri()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import threading
 import time
 import uuid
@@ -14,7 +13,6 @@ import httpx
 import pytest
 
 from backproplab.lab.server import bind_socket, make_server
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,19 +47,6 @@ def client(lab_url: str) -> Iterator[httpx.Client]:
         base_url=lab_url, headers={"X-Lab-Session": new_session_id()}, timeout=60
     ) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium through Playwright (if absent, the test fails saying what to install)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("the browser tests need Debian's Chromium: apt-get install -y chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class ConsoleLog:

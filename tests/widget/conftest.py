@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.conftest import browser  # noqa: F401 - the lab's Chromium fixture, shared
-
 SRC = Path(__file__).resolve().parents[2] / "src"
 #: The kernel the tests' notebooks name: this interpreter (the project's venv) with ipykernel.
 KERNEL = "backproplab-test"
