@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .blas import NO_TRANS, ROW_MAJOR, TRANS
+from .blas import LOOP_WORK, NO_TRANS, ROW_MAJOR, TRANS
 from .dispatch import activate_block, chain, chain_block, inner, kernel
 
 #: Optimisers (``opt``): SGD with optional (Nesterov) momentum, and Adam.
@@ -35,15 +35,24 @@ PARAMS = 8
 #: start in a row of the work blocks (the units of the layers before it).
 N_IN, N_OUT, W_OFF, B_OFF, ACT, U_OFF = range(6)
 #: Slots of ``rule`` (int64): the loss's code, the optimiser, Nesterov, weight decay on, the
-#: batch size, and whether to check that each batch's X and Y are finite (``MLP.step``, whose
-#: inputs no one checked before: here it is one comparison per value, in Python ~0.5 us).
+#: batch size, whether to check each batch's X and Y (``MLP.step``, whose inputs no one
+#: checked before: here it is one comparison per value, in Python ~0.5 us), and the mode.
 #: Arrays rather than arguments: a compiled call pays for each argument (~50 ns), which is
 #: most of a small network's ``MLP.step``.
-LOSS, OPT, NESTEROV, DECAY, BATCH, CHECK = range(6)
-#: What ``train`` returns when a checked batch held NaN or inf (nothing was updated).
+LOSS, OPT, NESTEROV, DECAY, BATCH, CHECK, MODE = range(7)
+#: Modes (``rule[MODE]``): train (epochs of forward, backward, update); one batch's
+#: gradients (``MLP.gradients``: forward and backward, dL/dW and dL/db left in G, the deltas
+#: in D, dL/da in GA -- for mse also the output's dL/dy-hat -- and P and the optimiser state
+#: untouched); the forward pass alone (``MLP.predict``, ``MLP.loss``: the outputs in A and,
+#: when Y has rows, the loss).
+TRAIN, GRADIENTS, FORWARD = range(3)
+#: What ``train`` returns when a checked batch held NaN or inf, or targets the loss refuses
+#: (bce: outside [0, 1]; cross-entropy: negative, or rows not summing to 1) -- nothing was
+#: updated, and NumPy's checks say what is wrong.
 NOT_FINITE = -1
-#: Products with fewer multiply-adds than this run as loops: a BLAS call costs more.
-LOOP_WORK = 2048
+#: How far from 1 a cross-entropy target row's sum may be here: well inside NumPy's
+#: ``allclose`` (1e-5 + 1e-8), so a row near its edge goes to NumPy's check.
+ROW_SUM_SLACK = 5e-6
 SOFTMAX = 9  # functions.SOFTMAX_CODE (checked by the tests)
 
 
@@ -171,11 +180,17 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
     by the caller; ``t0`` the optimiser's steps so far. Returns the number of updates made:
     fewer than planned when a loss came out NaN or inf (that step recorded, not applied),
     or NOT_FINITE when ``rule[CHECK]`` is set and a batch holds a NaN or inf.
+
+    The modes GRADIENTS and FORWARD (``rule[MODE]``) run one batch of all of X (give
+    ``rule[BATCH]`` >= its rows) and stop before any update; they return 1 (0 for FORWARD
+    with a Y of no rows: no loss). A non-finite loss does not stop GRADIENTS (NumPy's
+    ``_backward`` returns such gradients too).
     """
     L = layout.shape[0]
     n = X.shape[0]
     loss_code, opt, nesterov, decay = rule[LOSS], rule[OPT], rule[NESTEROV] != 0, rule[DECAY] != 0
-    batch_size = rule[BATCH]
+    batch_size, mode = rule[BATCH], rule[MODE]
+    has_y = Y.shape[0] > 0  # FORWARD without targets: no loss
     shuffled, health = orders.shape[0] > 0, stats.shape[0] > 0
     rows = min(batch_size, n)
     width = 0
@@ -215,9 +230,18 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     for j in range(n_x):
                         if not math.isfinite(x[r, j]):
                             return NOT_FINITE
+                    if not has_y:
+                        continue
+                    total = 0.0
                     for j in range(n_y):
-                        if not math.isfinite(y[r, j]):
+                        v = y[r, j]
+                        if not math.isfinite(v):
                             return NOT_FINITE
+                        if loss_code != 0 and (v < 0 or (loss_code == 1 and v > 1)):
+                            return NOT_FINITE
+                        total += float(v)
+                    if loss_code == 2 and abs(total - 1.0) > ROW_SUM_SLACK:
+                        return NOT_FINITE
             # ---- forward: z = a W + b, a = f(z)   (slides: O1 = sigma(w1_11 i1 + w1_21 i2 + b11))
             for l in range(L):
                 n_in, n_o, wo, u0 = (
@@ -248,12 +272,15 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         total += al[r, j]
                     for j in range(n_o):
                         al[r, j] /= total
+            if mode == FORWARD and not has_y:
+                return 0
             # ---- the loss and the output layer's delta (losses.py)
             k_out = n_y
             lo = rows * layout[L - 1, U_OFF]
             zo = Z[lo : lo + m * k_out].reshape((m, k_out))
             ao = A[lo : lo + m * k_out].reshape((m, k_out))
             do = D[lo : lo + m * k_out].reshape((m, k_out))
+            go = GA[lo : lo + m * k_out].reshape((m, k_out))  # dL/dy-hat, kept in GRADIENTS
             code, p = layout[L - 1, ACT], c[PARAMS + L - 1]
             loss = 0.0
             if loss_code == 0:  # mse: the mean over all elements of (y-hat - y)^2, no 1/2
@@ -264,6 +291,8 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         diff = ao[r, j] - y[r, j]
                         loss += float(diff) * float(diff)
                         grad = diff * scale  # slide: dL/dy-hat = 2(y-hat - y), with 1/(n k)
+                        if mode == GRADIENTS:
+                            go[r, j] = grad
                         if code == SOFTMAX:
                             do[r, j] = grad
                             inner += grad * ao[r, j]
@@ -296,7 +325,9 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         do[r, j] = (ao[r, j] - y[r, j]) * scale
                 loss /= m
             losses[step] = loss
-            if not math.isfinite(loss):
+            if mode == FORWARD:
+                return 1
+            if mode == TRAIN and not math.isfinite(loss):
                 return step  # the caller reports the divergence; this step is not applied
             t = t0 + step + 1  # Adam's bias corrections, in float64 as optim.Adam's
             corr1 = _cast(c, float(lr) / (1.0 - b1**t)) if opt != SGD else lr
@@ -327,6 +358,9 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     ap = A[lo : lo + m * n_in].reshape((m, n_in))
                     dp = D[lo : lo + m * n_in].reshape((m, n_in))
                     chain_block(layout[l - 1, ACT], ga, zp, ap, dp, c[PARAMS + l - 1])
+                if mode == GRADIENTS:  # dL/dW = a^T delta into G; no update
+                    _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, zero, gw)
+                    continue
                 row = e * L + l if record else -1
                 plain = opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..functions import CODES, LOSS_CODES
 from ..optim import SGD, Adam, Optimizer
+from .blas import LOOP_WORK
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import MLP
@@ -42,6 +43,13 @@ NUMPY_EXTRA_PER_LAYER = {"sgd": 6e-6, "momentum": 9e-6, "adam": 15e-6}
 LOAD_SECONDS = 0.45
 EXTRA_DTYPE_SECONDS = 0.02
 COMPILE_SECONDS = 8.0
+
+#: The per-call passes (``MLP.gradients``, ``predict``, ``loss``, ``forward``) run compiled
+#: while their work space has at most this many elements (a 64-128-10 network: ~400 rows);
+#: past that NumPy's per-call overhead is a small part of the work, and NumPy takes the call.
+PER_CALL_WORK = 1 << 18
+#: ``rule[BATCH]`` of the per-call passes: every row of X in one batch.
+ONE_BATCH = 1 << 62
 
 _numpy_seconds = 0.0  # time this process spent in NumPy steps that could have run compiled
 clock = time.perf_counter
@@ -129,9 +137,13 @@ def _kernel_module():
 
 
 class Run:
-    """Everything the kernel needs for one network, optimiser and batch size, made once."""
+    """Everything the kernel needs for one network, optimiser and batch size, made once.
 
-    def __init__(self, net: MLP, opt: Optimizer, batch_rows: int) -> None:
+    With no optimiser (``opt`` None) a Run serves the per-call passes (:meth:`gradients`,
+    :meth:`forward`), which update nothing; ``batch_rows`` then only says whether the
+    products are large enough to call BLAS."""
+
+    def __init__(self, net: MLP, opt: Optimizer | None, batch_rows: int) -> None:
         from . import blas
 
         k = _kernel_module()
@@ -143,7 +155,7 @@ class Run:
             raise RuntimeError("NumPy's BLAS does not export cblas_gemm")
         sizes = net.layer_sizes
         largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        if largest * batch_rows < k.LOOP_WORK:
+        if largest * batch_rows < LOOP_WORK:
             # Every product runs as loops: leave BLAS out, whose function pointer alone
             # costs ~1 us to hand to compiled code (most of a small network's step).
             self.gemm = None
@@ -159,7 +171,7 @@ class Run:
         self.layout = np.asarray(layout, np.int64)
         self.c = np.zeros(k.PARAMS + net.n_layers, dt)
         self.c[k.PARAMS :] = [f.param for f in net.activation_functions]
-        self.rule = np.zeros(6, np.int64)
+        self.rule = np.zeros(k.MODE + 1, np.int64)
         self.rule[k.LOSS] = LOSS_CODES[net.loss_name]
         self.rule[k.BATCH] = batch_rows
         empty = np.zeros(1, dt)
@@ -169,20 +181,29 @@ class Run:
             self.c[k.BETA1], self.c[k.ONE_MINUS_BETA1] = opt.beta1, 1.0 - opt.beta1
             self.c[k.BETA2], self.c[k.ONE_MINUS_BETA2] = opt.beta2, 1.0 - opt.beta2
             self.c[k.EPS] = opt.eps
+        elif opt is None:  # the per-call passes: no update, no optimiser state
+            self.rule[k.OPT] = k.SGD
+            self.S1 = self.S2 = empty
         else:
             assert isinstance(opt, SGD)
             self.rule[k.OPT], self.rule[k.NESTEROV] = k.SGD, opt.nesterov
             self.S1 = opt._flat_velocity if opt.momentum else empty
             self.S2 = empty
             self.c[k.MOMENTUM] = opt.momentum
-        self.c[k.WEIGHT_DECAY] = opt.weight_decay
-        self.rule[k.DECAY] = opt.weight_decay != 0
+        if opt is not None:
+            self.c[k.WEIGHT_DECAY] = opt.weight_decay
+            self.rule[k.DECAY] = opt.weight_decay != 0
         self.batch_rows = batch_rows
         self.work = np.empty(k.work_size(net.layer_sizes, batch_rows), dt)
         self._no_order = np.zeros((0, 1), np.int64)  # no rows: visit the rows in order
         self._no_stats = np.zeros((0, 3), np.float64)  # no rows: record no health figures
         self._entry: Any = None
         self._one: tuple | None = None
+        self._passes: dict[int, tuple] = {}  # mode -> the per-call pass's fixed arguments
+        self._pass_loss = np.empty(1)  # the per-call pass's loss
+        self._fused = LOSS_CODES[net.loss_name] != LOSS_CODES["mse"]  # no dL/dy-hat to keep
+        self._no_y = np.empty((0, net.n_outputs), dt)  # FORWARD without targets
+        self._spans: dict[int, tuple] = {}  # rows -> where each layer's blocks lie in work
 
     def epochs(
         self, X: Array, Y: Array, lrs: Array, orders: Array | None, health: bool = True
@@ -228,6 +249,86 @@ class Run:
         self.opt.steps += done
         return float(losses[0])
 
+    # ---- the per-call passes: one batch of all of X, nothing updated
+    def gradients(self, X: Array, Y: Array) -> tuple | None:
+        """``MLP.gradients`` compiled: (dL/dW list, dL/db list, loss, deltas, dL/da list),
+        each array a view of a work space made for this call (so the caller's to keep), or
+        None when X or Y holds a NaN or inf (or targets the loss refuses)."""
+        weights, biases, _, _, deltas, grads, size = self._spans_for(X.shape[0])
+        work = np.empty(size, self.P.dtype)
+        if self._pass(self.k.GRADIENTS, work, X, Y) < 0:
+            return None
+        act_grads: list = [work[at].reshape(shape) for at, shape in grads]
+        if self._fused:  # the loss is fused with its activation: no dL/dy-hat
+            act_grads[-1] = None
+        return (
+            [work[at].reshape(shape) for at, shape in weights],
+            [work[at] for at in biases],
+            float(self._pass_loss[0]),
+            [work[at].reshape(shape) for at, shape in deltas],
+            act_grads,
+        )
+
+    def forward(self, X: Array, Y: Array | None = None, keep: bool = False) -> Any:
+        """The forward pass compiled, or None when X or Y holds a NaN or inf (or targets the
+        loss refuses). With ``Y`` the loss (a float); with ``keep`` (z list, a list) over a
+        work space made for this call (the caller's to keep); otherwise a copy of the
+        output y-hat."""
+        _, _, zs, acts, _, _, size = self._spans_for(X.shape[0])
+        if keep:
+            work = np.empty(size, self.P.dtype)
+        else:  # nothing of it is handed out: one work space for every call
+            if self.work.shape[0] < size:
+                self.work = np.empty(size, self.P.dtype)
+            work = self.work
+        if self._pass(self.k.FORWARD, work, X, self._no_y if Y is None else Y) < 0:
+            return None
+        if Y is not None:
+            return float(self._pass_loss[0])
+        if keep:
+            return (
+                [work[at].reshape(shape) for at, shape in zs],
+                [work[at].reshape(shape) for at, shape in acts],
+            )
+        at, shape = acts[-1]
+        return work[at].reshape(shape).copy()
+
+    def _pass(self, mode: int, work: Array, X: Array, Y: Array) -> int:
+        fixed = self._passes.get(mode)
+        if fixed is None:
+            k = self.k
+            rule = self.rule.copy()
+            rule[k.MODE], rule[k.CHECK], rule[k.BATCH] = mode, 1, ONE_BATCH
+            no_snap = np.empty((2, 0), self.P.dtype)
+            fixed = self._passes[mode] = (
+                (self.gemm, self.P, self.S1, self.S2, no_snap),
+                (self.layout, rule, self.c, 0),
+                (self._no_order, np.zeros(1), self._pass_loss, self._no_stats),
+            )
+        head, mid, tail = fixed
+        return self._call((*head, work, *mid, X, Y, *tail))
+
+    def _spans_for(self, n: int) -> tuple:
+        """Where each layer's parts lie in a work space for ``n`` rows: (slice, shape) of
+        W's gradient, the slice of b's, (slice, shape) of its z, a, delta and dL/da blocks,
+        and the work space's size."""
+        found = self._spans.get(n)
+        if found is not None:
+            return found
+        if len(self._spans) >= 8:  # a few batch sizes are kept, not every one seen
+            self._spans.clear()
+        sizes, k = self.net.layer_sizes, self.k
+        block = n * sum(sizes[1:])
+        parts: list[list] = [[] for _ in range(6)]
+        for n_in, n_o, wo, bo, _, u0 in self.layout.tolist():
+            parts[0].append((slice(wo, wo + n_in * n_o), (n_in, n_o)))
+            parts[1].append(slice(bo, bo + n_o))
+            lo = self.P.shape[0] + n * u0
+            for i in range(4):  # Z, A, D, GA: kernel.train's order
+                parts[2 + i].append((slice(lo + i * block, lo + i * block + n * n_o), (n, n_o)))
+        found = self._spans[n] = (*parts, k.work_size(sizes, n))
+        return found
+
     def _call(self, args: tuple) -> int:
         # Every call of a Run passes arguments of the same types, so after the first call
         # the compiled function is called directly: numba's dispatcher would otherwise
@@ -270,6 +371,38 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
         run = run_for(net, opt, X.shape[0])
     opt.lr = lr
     return run.step(X, Y, lr)
+
+
+def per_call(net: MLP, rows: int) -> Run | None:
+    """The network's Run for the per-call passes on ``rows`` rows, or None when the NumPy
+    path should take the call: the kernel does not support the network, the batch is
+    large (:data:`PER_CALL_WORK`), or the compiled code is not loaded and has not yet paid
+    for loading (the gating of :func:`step`)."""
+    runs = net.__dict__.get("_per_call")
+    if runs is None:
+        runs = net.__dict__["_per_call"] = {}
+        sizes = net.layer_sizes
+        net.__dict__["_per_call_sizes"] = (
+            max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
+            _n_params(sizes),
+            4 * sum(sizes[1:]) + sizes[0] + sizes[-1],
+        )
+    largest, n_params, per_row = net.__dict__["_per_call_sizes"]
+    blas = largest * rows >= LOOP_WORK
+    run = runs.get(blas)
+    if run is not None:
+        return run if n_params + rows * per_row <= PER_CALL_WORK else None
+    if n_params + rows * per_row > PER_CALL_WORK or not supports(net):
+        return None
+    ready = loaded() and _compiled_dtypes.get(net.dtype.name)
+    if not ready and _numpy_seconds < (LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS):
+        return None
+    run = runs[blas] = Run(net, None, rows)
+    return run
+
+
+def _n_params(sizes: list[int]) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
 
 def compile_now(dtype: Any = np.float64) -> None:
