@@ -36,10 +36,11 @@ def passes(monkeypatch):
     calls: list[int] = []
     original = runner.Run._pass
 
-    def counted(self, mode, work, X, Y):
-        done = original(self, mode, work, X, Y)
-        calls.append(mode if done >= 0 else -1)
-        return done
+    def counted(self, fixed, work, X, Y):
+        loss = original(self, fixed, work, X, Y)
+        mode = int(fixed[1][1][kernel.MODE])
+        calls.append(mode if loss is not None else -1)
+        return loss
 
     monkeypatch.setattr(runner.Run, "_pass", counted)
     return calls
@@ -107,7 +108,8 @@ def test_compiled_passes_equal_the_numpy_path(dtype, hidden, passes) -> None:
                 _same(got, expected, dtype)
             # All four ran compiled: gradients, then three forward passes.
             assert passes[before:] == [kernel.GRADIENTS] + [kernel.FORWARD] * 3
-    assert set(net.__dict__["_per_call"]) == {False, True}  # both forms were used
+    runs = net.__dict__["_per_call"]
+    assert runs.loops.gemm is None and runs.blas.gemm is not None  # both forms were used
 
 
 def test_the_slides_per_call_network_runs_compiled(passes) -> None:
@@ -224,7 +226,7 @@ def test_what_the_compiled_passes_leave_to_numpy(passes, monkeypatch) -> None:
     monkeypatch.setenv("BACKPROPLAB_NO_COMPILE", "1")
     fresh = bp.MLP([3, 8, 2], hidden="tanh", seed=0)
     _same_gradients(fresh.gradients(X, Y), net._backward(net._forward(X), Y), np.float64)
-    assert passes == [] and not fresh.__dict__.get("_per_call")
+    assert passes == [] and fresh._per_call.loops is None
 
 
 def test_the_per_call_state_is_not_pickled() -> None:
@@ -235,6 +237,46 @@ def test_the_per_call_state_is_not_pickled() -> None:
     net.gradients(X, Y)
     assert net.__dict__.get("_per_call")
     state = net.__getstate__()
-    assert "_per_call" not in state and "_per_call_sizes" not in state
+    assert "_per_call" not in state
     other = pickle.loads(pickle.dumps(net))
     np.testing.assert_allclose(other.predict(X), net.predict(X), rtol=0)
+
+
+def test_calls_from_several_threads_at_once_share_no_buffers(passes) -> None:
+    # dask's threaded scheduler predicts the blocks of one array with one network at once,
+    # and the kernel releases the GIL: each call needs its own work space and loss.
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = bp.MLP([4, 32, 32, 3], hidden="tanh", seed=0)
+    batches = [_data(net, 1 + i % 5, seed=i) for i in range(64)]
+    expected = [(net._forward(X).output, net._backward(net._forward(X), Y)) for X, Y in batches]
+
+    def work(i: int) -> None:
+        X, Y = batches[i]
+        out, ref = expected[i]
+        for _ in range(20):
+            np.testing.assert_allclose(net.predict(X), out, rtol=1e-12)
+            assert net.loss(X, Y) == pytest.approx(ref.loss, rel=1e-12)
+            _same_gradients(net.gradients(X, Y), ref, np.float64)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(work, range(len(batches))))
+    assert len(passes) == 64 * 20 * 3
+
+
+def test_the_passes_wait_until_loading_has_paid_as_step_does(passes, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "loaded", lambda: False)  # as in a fresh process
+    monkeypatch.setattr(runner, "_numpy_seconds", 0.0)
+    net = bp.MLP([2, 16, 16, 1], hidden="tanh", seed=0)
+    x, y = np.array([[0.3, -0.7]]), np.array([[0.2]])
+    _same_gradients(net.gradients(x, y), net._backward(net._forward(x), y), np.float64)
+    net.predict(x), net.loss(x, y), net.forward(x)
+    assert passes == []  # NumPy's: loading the compiled code has not paid yet
+    counted = runner._numpy_seconds
+    assert counted > 0  # the calls' time counts for the cost model
+    big = np.zeros((net._per_call.max_rows + 1, 2))
+    net.predict(big)
+    assert runner._numpy_seconds == counted  # a large batch's time does not
+    monkeypatch.setattr(runner, "_numpy_seconds", runner.COMPILE_SECONDS)  # it has paid now
+    _same_gradients(net.gradients(x, y), net._backward(net._forward(x), y), np.float64)
+    assert passes == [kernel.GRADIENTS]

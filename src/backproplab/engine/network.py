@@ -358,7 +358,7 @@ class MLP:
             found = run.forward(X, keep=True) if run is not None else None
             if found is not None:
                 return Trace(z=found[0], a=[X, *found[1]])
-            return self._timed(self._checked_forward, X)
+            return runner.numpy_pass(self, X, self._checked_forward, X)
         return self._checked_forward(X)
 
     def _checked_forward(self, X: Any) -> Trace:
@@ -389,7 +389,7 @@ class MLP:
             found = run.forward(X) if run is not None else None
             if found is not None:
                 return found
-            return self._timed(self._checked_forward, X).output
+            return runner.numpy_pass(self, X, self._checked_forward, X).output
         return self.forward(X).output
 
     def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
@@ -400,7 +400,7 @@ class MLP:
             found = run.forward(X, Y) if run is not None else None
             if found is not None:
                 return found
-            return self._timed(self._plain_loss, X, Y)
+            return runner.numpy_pass(self, X, self._plain_loss, X, Y)
         trace = self.forward(X)
         Yc = self.check_Y(Y, trace.output.shape[0])
         weights = check_sample_weight(sample_weight, Yc.shape[0])
@@ -476,7 +476,7 @@ class MLP:
             if found is not None:
                 w, b, loss, deltas, act_grads = found
                 return Gradients(w, b, loss, deltas, act_grads)
-            return self._timed(self._plain_gradients, X, Y)
+            return runner.numpy_pass(self, X, self._plain_gradients, X, Y)
         Xc = self.check_X(X)
         Yc = self.check_Y(Y, Xc.shape[0])
         weights = check_sample_weight(sample_weight, Xc.shape[0])
@@ -491,14 +491,6 @@ class MLP:
         compiled per-call passes take (their values are checked there)."""
         sizes, dt = self.layer_sizes, self.dtype
         return is_plain(X, dt, sizes[0]) and is_plain(Y, dt, sizes[-1]) and len(X) == len(Y)
-
-    def _timed(self, work: Any, *args: Any) -> Any:
-        """``work(*args)`` on the NumPy path, its time counted for the cost model (a loop
-        of such calls soon pays for loading the compiled code, as :meth:`step`'s)."""
-        started = runner.clock()
-        result = work(*args)
-        runner.spent_in_numpy(runner.clock() - started)
-        return result
 
     def _train_gradients(self, X: Array, Y: Array) -> Gradients:
         """Gradients for X, Y already checked by check_X/check_Y."""
@@ -569,8 +561,7 @@ class MLP:
 
 
 #: Attributes a network derives from its parameter vector or caches for speed.
-_DERIVED = ("_weights", "_biases", "_flat", "_compiled", "_step_sgd", "_per_call",
-            "_per_call_sizes")  # fmt: skip
+_DERIVED = ("_weights", "_biases", "_flat", "_compiled", "_step_sgd", "_per_call")
 
 
 def _n_parameters(sizes: list[int]) -> int:

@@ -16,8 +16,11 @@ on the 2-core development machine (benchmarks, README "Speed").
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import threading
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,8 +163,11 @@ class Run:
             # costs ~1 us to hand to compiled code (most of a small network's step).
             self.gemm = None
         self.P = net._flat
-        self.snap = np.empty((2, self.P.size), dt)
-        self.snap[0] = self.P
+        # The per-call passes keep no snapshots and make their work space per call.
+        training = opt is not None
+        self.snap = np.empty((2, self.P.size if training else 0), dt)
+        if training:
+            self.snap[0] = self.P
         # One row per weight layer (kernel.N_IN ... kernel.U_OFF): widths, where W and b
         # start in the flat parameters, the activation's code, where its units start.
         layout, pos, units = [], 0, 0
@@ -194,16 +200,18 @@ class Run:
             self.c[k.WEIGHT_DECAY] = opt.weight_decay
             self.rule[k.DECAY] = opt.weight_decay != 0
         self.batch_rows = batch_rows
-        self.work = np.empty(k.work_size(net.layer_sizes, batch_rows), dt)
+        self.work = np.empty(k.work_size(net.layer_sizes, batch_rows) if training else 0, dt)
         self._no_order = np.zeros((0, 1), np.int64)  # no rows: visit the rows in order
         self._no_stats = np.zeros((0, 3), np.float64)  # no rows: record no health figures
         self._entry: Any = None
         self._one: tuple | None = None
-        self._passes: dict[int, tuple] = {}  # mode -> the per-call pass's fixed arguments
-        self._pass_loss = np.empty(1)  # the per-call pass's loss
-        self._fused = LOSS_CODES[net.loss_name] != LOSS_CODES["mse"]  # no dL/dy-hat to keep
-        self._no_y = np.empty((0, net.n_outputs), dt)  # FORWARD without targets
-        self._spans: dict[int, tuple] = {}  # rows -> where each layer's blocks lie in work
+        if not training:  # the per-call passes
+            self._fused = LOSS_CODES[net.loss_name] != LOSS_CODES["mse"]  # no dL/dy-hat
+            self._no_y = np.empty((0, net.n_outputs), dt)  # FORWARD without targets
+            self._spans: dict[int, tuple] = {}  # rows -> where each part lies in work
+            self._gradients_args = self._pass_args(k.GRADIENTS)
+            self._forward_args = self._pass_args(k.FORWARD)
+            self._local = threading.local()  # each thread's loss and work space
 
     def epochs(
         self, X: Array, Y: Array, lrs: Array, orders: Array | None, health: bool = True
@@ -254,18 +262,21 @@ class Run:
         """``MLP.gradients`` compiled: (dL/dW list, dL/db list, loss, deltas, dL/da list),
         each array a view of a work space made for this call (so the caller's to keep), or
         None when X or Y holds a NaN or inf (or targets the loss refuses)."""
-        weights, biases, _, _, deltas, grads, size = self._spans_for(X.shape[0])
-        work = np.empty(size, self.P.dtype)
-        if self._pass(self.k.GRADIENTS, work, X, Y) < 0:
+        spans = self._spans.get(X.shape[0]) or self._spans_for(X.shape[0])
+        rows = np.empty((1, spans[-1]), self.P.dtype)  # the work space, as one row
+        work = rows[0]
+        loss = self._pass(self._gradients_args, work, X, Y)
+        if loss is None:
             return None
-        act_grads: list = [work[at].reshape(shape) for at, shape in grads]
+        weights, biases, _, _, deltas, grads, _ = spans
+        act_grads = _blocks(rows, work, grads)
         if self._fused:  # the loss is fused with its activation: no dL/dy-hat
             act_grads[-1] = None
         return (
             [work[at].reshape(shape) for at, shape in weights],
             [work[at] for at in biases],
-            float(self._pass_loss[0]),
-            [work[at].reshape(shape) for at, shape in deltas],
+            loss,
+            _blocks(rows, work, deltas),
             act_grads,
         )
 
@@ -273,48 +284,47 @@ class Run:
         """The forward pass compiled, or None when X or Y holds a NaN or inf (or targets the
         loss refuses). With ``Y`` the loss (a float); with ``keep`` (z list, a list) over a
         work space made for this call (the caller's to keep); otherwise a copy of the
-        output y-hat."""
-        _, _, zs, acts, _, _, size = self._spans_for(X.shape[0])
-        if keep:
-            work = np.empty(size, self.P.dtype)
-        else:  # nothing of it is handed out: one work space for every call
-            if self.work.shape[0] < size:
-                self.work = np.empty(size, self.P.dtype)
-            work = self.work
-        if self._pass(self.k.FORWARD, work, X, self._no_y if Y is None else Y) < 0:
+        output y-hat (not a view: the work space is this thread's, for its next call)."""
+        spans = self._spans.get(X.shape[0]) or self._spans_for(X.shape[0])
+        # Made for this call when the caller keeps views of it; else this thread's own.
+        rows = np.empty((1, spans[-1]), self.P.dtype) if keep else self._scratch(spans[-1])
+        work = rows[0]
+        loss = self._pass(self._forward_args, work, X, self._no_y if Y is None else Y)
+        if loss is None:
             return None
         if Y is not None:
-            return float(self._pass_loss[0])
+            return loss
         if keep:
-            return (
-                [work[at].reshape(shape) for at, shape in zs],
-                [work[at].reshape(shape) for at, shape in acts],
-            )
-        at, shape = acts[-1]
-        return work[at].reshape(shape).copy()
+            return _blocks(rows, work, spans[2]), _blocks(rows, work, spans[3])
+        return _blocks(rows, work, spans[3][-1:])[0].copy()
 
-    def _pass(self, mode: int, work: Array, X: Array, Y: Array) -> int:
-        fixed = self._passes.get(mode)
-        if fixed is None:
-            k = self.k
-            rule = self.rule.copy()
-            rule[k.MODE], rule[k.CHECK], rule[k.BATCH] = mode, 1, ONE_BATCH
-            no_snap = np.empty((2, 0), self.P.dtype)
-            fixed = self._passes[mode] = (
-                (self.gemm, self.P, self.S1, self.S2, no_snap),
-                (self.layout, rule, self.c, 0),
-                (self._no_order, np.zeros(1), self._pass_loss, self._no_stats),
-            )
+    def _pass(self, fixed: tuple, work: Array, X: Array, Y: Array) -> float | None:
+        """One pass over all of X into ``work``: its loss (NaN when Y has no rows), or None
+        when the batch was refused. The loss's one-element array is this thread's: calls
+        from several threads at once (dask's blocks of one ``predict``; the kernel releases
+        the GIL) share nothing they write."""
+        local = self._local
+        try:
+            loss = local.loss
+        except AttributeError:
+            loss = local.loss = np.empty(1)
         head, mid, tail = fixed
-        return self._call((*head, work, *mid, X, Y, *tail))
+        args = (*head, work, *mid, X, Y, *tail, loss, self._no_stats)
+        done = self._entry(*args) if self._entry is not None else self._call(args)
+        return None if done < 0 else float(loss[0]) if done else math.nan
+
+    def _scratch(self, size: int) -> Array:
+        """This thread's work space (as one row), for passes that hand none of it out."""
+        local = self._local
+        rows = getattr(local, "rows", None)
+        if rows is None or rows.shape[1] < size:
+            rows = local.rows = np.empty((1, size), self.P.dtype)
+        return rows
 
     def _spans_for(self, n: int) -> tuple:
         """Where each layer's parts lie in a work space for ``n`` rows: (slice, shape) of
-        W's gradient, the slice of b's, (slice, shape) of its z, a, delta and dL/da blocks,
-        and the work space's size."""
-        found = self._spans.get(n)
-        if found is not None:
-            return found
+        W's gradient, the slice of b's, the z, a, delta and dL/da blocks (for
+        :func:`_blocks`), and the work space's size."""
         if len(self._spans) >= 8:  # a few batch sizes are kept, not every one seen
             self._spans.clear()
         sizes, k = self.net.layer_sizes, self.k
@@ -323,11 +333,25 @@ class Run:
         for n_in, n_o, wo, bo, _, u0 in self.layout.tolist():
             parts[0].append((slice(wo, wo + n_in * n_o), (n_in, n_o)))
             parts[1].append(slice(bo, bo + n_o))
-            lo = self.P.shape[0] + n * u0
             for i in range(4):  # Z, A, D, GA: kernel.train's order
-                parts[2 + i].append((slice(lo + i * block, lo + i * block + n * n_o), (n, n_o)))
+                lo = self.P.shape[0] + i * block + n * u0
+                at = slice(lo, lo + n * n_o)
+                # One row: the block is columns of the work space as a (1, size) array.
+                parts[2 + i].append((ALL, at) if n == 1 else (at, (n, n_o)))
         found = self._spans[n] = (*parts, k.work_size(sizes, n))
         return found
+
+    def _pass_args(self, mode: int) -> tuple:
+        """The fixed arguments of a per-call pass in ``mode``: all but the work space, X, Y
+        and the loss."""
+        k = self.k
+        rule = self.rule.copy()
+        rule[k.MODE], rule[k.CHECK], rule[k.BATCH] = mode, 1, ONE_BATCH
+        return (
+            (self.gemm, self.P, self.S1, self.S2, np.empty((2, 0), self.P.dtype)),
+            (self.layout, rule, self.c, 0),
+            (self._no_order, np.zeros(1)),
+        )
 
     def _call(self, args: tuple) -> int:
         # Every call of a Run passes arguments of the same types, so after the first call
@@ -373,6 +397,34 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
     return run.step(X, Y, lr)
 
 
+ALL = slice(None)
+
+
+def _blocks(rows: Array, work: Array, spans: list) -> list[Array]:
+    """The (n, units) blocks at ``spans`` of a work space (``rows``: it as a (1, size)
+    array, ``work``: flat), as views: for one row a column slice, which is one view
+    where slicing and reshaping would be two (a third of a small network's gradients)."""
+    if spans and spans[0][0] is ALL:
+        return [rows[at] for at in spans]
+    return [work[at].reshape(shape) for at, shape in spans]
+
+
+class PerCall:
+    """A network's Runs for the per-call passes: one for batches small enough that every
+    product runs as loops, one that calls BLAS for the larger ones (each made when needed)."""
+
+    def __init__(self, net: MLP) -> None:
+        sizes = net.layer_sizes
+        largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        per_row = 4 * sum(sizes[1:]) + sizes[0] + sizes[-1]  # kernel.work_size, per row
+        #: The most rows whose work space fits in PER_CALL_WORK; the fewest that use BLAS.
+        self.max_rows = (PER_CALL_WORK - n_params) // per_row
+        self.blas_rows = -(-LOOP_WORK // largest)
+        self.loops: Run | None = None
+        self.blas: Run | None = None
+
+
 def per_call(net: MLP, rows: int) -> Run | None:
     """The network's Run for the per-call passes on ``rows`` rows, or None when the NumPy
     path should take the call: the kernel does not support the network, the batch is
@@ -380,29 +432,36 @@ def per_call(net: MLP, rows: int) -> Run | None:
     for loading (the gating of :func:`step`)."""
     runs = net.__dict__.get("_per_call")
     if runs is None:
-        runs = net.__dict__["_per_call"] = {}
-        sizes = net.layer_sizes
-        net.__dict__["_per_call_sizes"] = (
-            max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
-            _n_params(sizes),
-            4 * sum(sizes[1:]) + sizes[0] + sizes[-1],
-        )
-    largest, n_params, per_row = net.__dict__["_per_call_sizes"]
-    blas = largest * rows >= LOOP_WORK
-    run = runs.get(blas)
+        runs = net.__dict__["_per_call"] = PerCall(net)
+    if rows > runs.max_rows:
+        return None
+    blas = rows >= runs.blas_rows
+    run = runs.blas if blas else runs.loops
     if run is not None:
-        return run if n_params + rows * per_row <= PER_CALL_WORK else None
-    if n_params + rows * per_row > PER_CALL_WORK or not supports(net):
+        return run
+    if not supports(net):
         return None
     ready = loaded() and _compiled_dtypes.get(net.dtype.name)
     if not ready and _numpy_seconds < (LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS):
         return None
-    run = runs[blas] = Run(net, None, rows)
+    run = Run(net, None, rows)
+    if blas:
+        runs.blas = run
+    else:
+        runs.loops = run
     return run
 
 
-def _n_params(sizes: list[int]) -> int:
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+def numpy_pass(net: MLP, X: Array, work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)``: a per-call pass on X on the NumPy path, after :func:`per_call` said
+    None. Its time counts for the cost model when the compiled passes would take this
+    batch once loaded (so a loop of small calls soon pays for loading them, as a loop of
+    ``MLP.step`` does; a large batch's time is not what compiling would save)."""
+    started = clock()
+    result = work(*args)
+    if X.shape[0] <= net.__dict__["_per_call"].max_rows:
+        spent_in_numpy(clock() - started)
+    return result
 
 
 def compile_now(dtype: Any = np.float64) -> None:
