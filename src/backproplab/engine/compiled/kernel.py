@@ -10,6 +10,10 @@ functions. What is written here is the bookkeeping of the slides' procedure: the
 recursion (network.py's ``_backward``, line for line) and the optimisers' updates (optim.py's
 formulas, in the same order of operations, in the network's dtype).
 
+The same function, in its GRADIENTS and FORWARD modes (``rule[MODE]``), is the compiled
+``MLP.gradients`` and ``predict``/``loss``: one batch, stopped before any update, so the
+per-call API has no second copy of the forward and backward pass either.
+
 Parameters and optimiser state are flat vectors (the network keeps its arrays as views into
 one buffer): layer l's W (row-major, n_in x n_out) starts at ``layout[l, W_OFF]``, its b
 at ``layout[l, B_OFF]``.
