@@ -106,6 +106,22 @@ def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
 
 
 @inner
+def _refused(loss_code, y, m, n_y):
+    """Targets NumPy's checks refuse (check_targets): for bce outside [0, 1], for
+    cross-entropy negative or in a row not summing to 1 (within ROW_SUM_SLACK)."""
+    for r in range(m):
+        total = 0.0
+        for j in range(n_y):
+            v = y[r, j]
+            if v < 0 or (loss_code == 1 and v > 1):
+                return True
+            total += float(v)
+        if loss_code == 2 and abs(total - 1.0) > ROW_SUM_SLACK:
+            return True
+    return False
+
+
+@inner
 def _block(buf, lo, m, k):
     """Rows 0..m-1 of a layer's (rows x k) block in a flat work buffer, as a 2-D view."""
     return buf[lo : lo + m * k].reshape((m, k))
@@ -234,18 +250,11 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     for j in range(n_x):
                         if not math.isfinite(x[r, j]):
                             return NOT_FINITE
-                    if not has_y:
-                        continue
-                    total = 0.0
-                    for j in range(n_y):
-                        v = y[r, j]
-                        if not math.isfinite(v):
+                    for j in range(n_y if has_y else 0):
+                        if not math.isfinite(y[r, j]):
                             return NOT_FINITE
-                        if loss_code != 0 and (v < 0 or (loss_code == 1 and v > 1)):
-                            return NOT_FINITE
-                        total += float(v)
-                    if loss_code == 2 and abs(total - 1.0) > ROW_SUM_SLACK:
-                        return NOT_FINITE
+                if loss_code != 0 and has_y and _refused(loss_code, y, m, n_y):
+                    return NOT_FINITE
             # ---- forward: z = a W + b, a = f(z)   (slides: O1 = sigma(w1_11 i1 + w1_21 i2 + b11))
             for l in range(L):
                 n_in, n_o, wo, u0 = (
@@ -284,7 +293,6 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
             zo = Z[lo : lo + m * k_out].reshape((m, k_out))
             ao = A[lo : lo + m * k_out].reshape((m, k_out))
             do = D[lo : lo + m * k_out].reshape((m, k_out))
-            go = GA[lo : lo + m * k_out].reshape((m, k_out))  # dL/dy-hat, kept in GRADIENTS
             code, p = layout[L - 1, ACT], c[PARAMS + L - 1]
             loss = 0.0
             if loss_code == 0:  # mse: the mean over all elements of (y-hat - y)^2, no 1/2
@@ -295,8 +303,8 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         diff = ao[r, j] - y[r, j]
                         loss += float(diff) * float(diff)
                         grad = diff * scale  # slide: dL/dy-hat = 2(y-hat - y), with 1/(n k)
-                        if mode == GRADIENTS:
-                            go[r, j] = grad
+                        if mode == GRADIENTS:  # dL/dy-hat kept, in the output's GA block
+                            GA[lo + r * k_out + j] = grad
                         if code == SOFTMAX:
                             do[r, j] = grad
                             inner += grad * ao[r, j]
@@ -362,11 +370,8 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     ap = A[lo : lo + m * n_in].reshape((m, n_in))
                     dp = D[lo : lo + m * n_in].reshape((m, n_in))
                     chain_block(layout[l - 1, ACT], ga, zp, ap, dp, c[PARAMS + l - 1])
-                if mode == GRADIENTS:  # dL/dW = a^T delta into G; no update
-                    _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, zero, gw)
-                    continue
                 row = e * L + l if record else -1
-                plain = opt == SGD and not decay and not nesterov and not record
+                plain = mode == TRAIN and opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
                     _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, -lr, a_in, dl, one, W)
                 elif plain:  # v <- mu v + a^T delta (one product), then W <- W - eta v
@@ -376,6 +381,8 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         P[k] = P[k] - S1[k] * lr
                 else:  # slide: dL/dw2_11 = dL/dy-hat * O1, summed over the rows; then update
                     _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, one, a_in, dl, zero, gw)
+                    if mode == GRADIENTS:  # dL/dW and dL/db stay in G; nothing is updated
+                        continue
                     _update(P, G, S1, S2, wo, wo + n_in * n_o, decay, opt, nesterov,
                             lr, c, corr1, sqrt_corr2, stats, row)  # fmt: skip
                 _update(P, G, S1, S2, gb0, gb0 + n_o, False, opt, nesterov, lr, c, corr1,
