@@ -42,10 +42,12 @@ Array = np.ndarray
 #: both paths and the saving is about this constant too).
 NUMPY_EXTRA_PER_LAYER = {"sgd": 6e-6, "momentum": 9e-6, "adam": 15e-6}
 #: Loading numba and the cached kernel in a fresh process; loading one more dtype once
-#: the kernel is loaded; compiling it when nothing is cached (per dtype).
+#: the kernel is loaded; compiling it when nothing is cached (per dtype and per form --
+#: with BLAS or, for networks whose products are all tiny, without: measured 25-37 s each
+#: on the 2-core machine, the one kernel with every activation of the table inlined).
 LOAD_SECONDS = 0.45
 EXTRA_DTYPE_SECONDS = 0.02
-COMPILE_SECONDS = 8.0
+COMPILE_SECONDS = 30.0
 
 #: The per-call passes (``MLP.gradients``, ``predict``, ``loss``, ``forward``) run compiled
 #: while their work space has at most this many elements (a 64-128-10 network: ~400 rows);
