@@ -34,9 +34,6 @@ def test_backprop_matches_central_differences(case):
 
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     """The check itself must be able to fail: break the backward pass and see it."""
-    # The NumPy path's backward is patched below: keep net.gradients on it (the compiled
-    # passes, which the table compiles, are held to the NumPy path by test_compiled_per_call).
-    monkeypatch.setenv("BACKPROPLAB_NO_COMPILE", "1")
     net = MLP([3, 4, 2], hidden="tanh", seed=1)
     X = np.random.default_rng(0).normal(size=(5, 3))
     Y = np.random.default_rng(1).normal(size=(5, 2))

@@ -353,15 +353,6 @@ class MLP:
     # ------------------------------------------------------------------ forward
     def forward(self, X: Any) -> Trace:
         """Run the forward pass and keep every z and a for the backward pass."""
-        if is_plain(X, self.dtype, self.layer_sizes[0]):
-            run = runner.per_call(self, X.shape[0])
-            found = run.forward(X, keep=True) if run is not None else None
-            if found is not None:
-                return Trace(z=found[0], a=[X, *found[1]])
-            return runner.numpy_pass(self, X, self._checked_forward, X)
-        return self._checked_forward(X)
-
-    def _checked_forward(self, X: Any) -> Trace:
         return self._forward(self.check_X(X))
 
     def _forward(self, X: Array) -> Trace:
@@ -384,31 +375,15 @@ class MLP:
             from ..distributed import predict
 
             return predict(self, X)
-        if is_plain(X, self.dtype, self.layer_sizes[0]):
-            run = runner.per_call(self, X.shape[0])
-            found = run.forward(X) if run is not None else None
-            if found is not None:
-                return found
-            return runner.numpy_pass(self, X, self._checked_forward, X).output
         return self.forward(X).output
 
     def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """L over the batch (for mse: the mean of (y-hat - y)^2 over all elements); with
         ``sample_weight``, the weighted mean of the samples' losses."""
-        if sample_weight is None and self._plain_pair(X, Y):
-            run = runner.per_call(self, X.shape[0])
-            found = run.forward(X, Y) if run is not None else None
-            if found is not None:
-                return found
-            return runner.numpy_pass(self, X, self._plain_loss, X, Y)
         trace = self.forward(X)
         Yc = self.check_Y(Y, trace.output.shape[0])
         weights = check_sample_weight(sample_weight, Yc.shape[0])
         return self._loss_value(trace, Yc, weights)
-
-    def _plain_loss(self, X: Any, Y: Any) -> float:
-        Xc = self.check_X(X)
-        return self._loss_value(self._forward(Xc), self.check_Y(Y, Xc.shape[0]), None)
 
     def _loss_value(self, trace: Trace, Y: Array, weights: Array | None) -> float:
         if weights is None:
@@ -465,32 +440,11 @@ class MLP:
 
     def gradients(self, X: Any, Y: Any, sample_weight: Any = None) -> Gradients:
         """dL/dW and dL/db of the mean loss over the batch (X, Y) (with ``sample_weight``:
-        of the weighted mean of the samples' losses).
-
-        Called in a loop on small batches, this runs compiled once that has paid for
-        loading the compiled code (as :meth:`step`; ``engine/compiled/runner.py``): the same
-        numbers to rounding, from the same formulas, without NumPy's per-call overhead."""
-        if sample_weight is None and self._plain_pair(X, Y):
-            run = runner.per_call(self, X.shape[0])
-            found = run.gradients(X, Y) if run is not None else None
-            if found is not None:
-                w, b, loss, deltas, act_grads = found
-                return Gradients(w, b, loss, deltas, act_grads)
-            return runner.numpy_pass(self, X, self._plain_gradients, X, Y)
+        of the weighted mean of the samples' losses)."""
         Xc = self.check_X(X)
         Yc = self.check_Y(Y, Xc.shape[0])
         weights = check_sample_weight(sample_weight, Xc.shape[0])
         return self._backward(self._forward(Xc), Yc, weights)
-
-    def _plain_gradients(self, X: Any, Y: Any) -> Gradients:
-        Xc = self.check_X(X)
-        return self._backward(self._forward(Xc), self.check_Y(Y, Xc.shape[0]))
-
-    def _plain_pair(self, X: Any, Y: Any) -> bool:
-        """X and Y of the network's dtype and widths, C-ordered, as many rows: what the
-        compiled per-call passes take (their values are checked there)."""
-        sizes, dt = self.layer_sizes, self.dtype
-        return is_plain(X, dt, sizes[0]) and is_plain(Y, dt, sizes[-1]) and len(X) == len(Y)
 
     def _train_gradients(self, X: Array, Y: Array) -> Gradients:
         """Gradients for X, Y already checked by check_X/check_Y."""
@@ -561,7 +515,7 @@ class MLP:
 
 
 #: Attributes a network derives from its parameter vector or caches for speed.
-_DERIVED = ("_weights", "_biases", "_flat", "_compiled", "_step_sgd", "_per_call")
+_DERIVED = ("_weights", "_biases", "_flat", "_compiled", "_step_sgd")
 
 
 def _n_parameters(sizes: list[int]) -> int:

@@ -22,8 +22,6 @@ import numpy as np
 
 #: CBLAS enums (cblas.h).
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
-#: Products with fewer multiply-adds than this run as loops: a BLAS call costs more.
-LOOP_WORK = 2048
 
 _SYMBOLS = {"float32": "cblas_sgemm", "float64": "cblas_dgemm"}
 _SCALARS = {"float32": ctypes.c_float, "float64": ctypes.c_double}

@@ -10,10 +10,6 @@ functions. What is written here is the bookkeeping of the slides' procedure: the
 recursion (network.py's ``_backward``, line for line) and the optimisers' updates (optim.py's
 formulas, in the same order of operations, in the network's dtype).
 
-The same function, in its GRADIENTS and FORWARD modes (``rule[MODE]``), is the compiled
-``MLP.gradients`` and ``predict``/``loss``: one batch, stopped before any update, so the
-per-call API has no second copy of the forward and backward pass either.
-
 Parameters and optimiser state are flat vectors (the network keeps its arrays as views into
 one buffer): layer l's W (row-major, n_in x n_out) starts at ``layout[l, W_OFF]``, its b
 at ``layout[l, B_OFF]``.
@@ -25,7 +21,7 @@ import math
 
 import numpy as np
 
-from .blas import LOOP_WORK, NO_TRANS, ROW_MAJOR, TRANS
+from .blas import NO_TRANS, ROW_MAJOR, TRANS
 from .dispatch import activate_block, chain, chain_block, inner, kernel
 
 #: Optimisers (``opt``): SGD with optional (Nesterov) momentum, and Adam.
@@ -39,27 +35,18 @@ PARAMS = 8
 #: start in a row of the work blocks (the units of the layers before it).
 N_IN, N_OUT, W_OFF, B_OFF, ACT, U_OFF = range(6)
 #: Slots of ``rule`` (int64): the loss's code, the optimiser, Nesterov, weight decay on, the
-#: batch size, whether to check each batch's X and Y (``MLP.step``, whose inputs no one
-#: checked before: here it is one comparison per value, in Python ~0.5 us), and the mode.
+#: batch size, and whether to check that each batch's X and Y are finite (``MLP.step``, whose
+#: inputs no one checked before: here it is one comparison per value, in Python ~0.5 us).
 #: Arrays rather than arguments: a compiled call pays for each argument (~50 ns), which is
 #: most of a small network's ``MLP.step``.
-LOSS, OPT, NESTEROV, DECAY, BATCH, CHECK, MODE = range(7)
-#: Modes (``rule[MODE]``): train (epochs of forward, backward, update); one batch's
-#: gradients (``MLP.gradients``: forward and backward, dL/dW and dL/db left in G, the deltas
-#: in D, dL/da in GA -- for mse also the output's dL/dy-hat -- and P and the optimiser state
-#: untouched); the forward pass alone (``MLP.predict``, ``MLP.loss``: the outputs in A and,
-#: when Y has rows, the loss).
-TRAIN, GRADIENTS, FORWARD = range(3)
-#: What ``train`` returns when a checked batch held NaN or inf, or targets the loss refuses
-#: (bce: outside [0, 1]; cross-entropy: negative, or rows not summing to 1) -- nothing was
-#: updated, and NumPy's checks say what is wrong.
+LOSS, OPT, NESTEROV, DECAY, BATCH, CHECK = range(6)
+#: What ``train`` returns when a checked batch held NaN or inf (nothing was updated).
 NOT_FINITE = -1
+#: Products with fewer multiply-adds than this run as loops: a BLAS call costs more.
+LOOP_WORK = 2048
 #: Layers of at most this many units get their weight gradient's product as loops: OpenBLAS
 #: is slow at that shape (a^T delta of 200 x 100 by 200 x 3: 18 us, the loop 9 us).
 SKINNY = 4
-#: How far from 1 a cross-entropy target row's sum may be here: well inside NumPy's
-#: ``allclose`` (1e-5 + 1e-8), so a row near its edge goes to NumPy's check.
-ROW_SUM_SLACK = 5e-6
 SOFTMAX = 9  # functions.SOFTMAX_CODE (checked by the tests)
 
 
@@ -133,22 +120,6 @@ def _weight_product(gemm, n_in, n_o, m, alpha, A, D, beta, C, T):
     for q in range(n_in):
         for j in range(n_o):
             C[q, j] = alpha * t[j, q] if beta == 0 else alpha * t[j, q] + beta * C[q, j]
-
-
-@inner
-def _refused(loss_code, y, m, n_y):
-    """Targets NumPy's checks refuse (check_targets): for bce outside [0, 1], for
-    cross-entropy negative or in a row not summing to 1 (within ROW_SUM_SLACK)."""
-    for r in range(m):
-        total = 0.0
-        for j in range(n_y):
-            v = y[r, j]
-            if v < 0 or (loss_code == 1 and v > 1):
-                return True
-            total += float(v)
-        if loss_code == 2 and abs(total - 1.0) > ROW_SUM_SLACK:
-            return True
-    return False
 
 
 @inner
@@ -230,17 +201,11 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
     by the caller; ``t0`` the optimiser's steps so far. Returns the number of updates made:
     fewer than planned when a loss came out NaN or inf (that step recorded, not applied),
     or NOT_FINITE when ``rule[CHECK]`` is set and a batch holds a NaN or inf.
-
-    The modes GRADIENTS and FORWARD (``rule[MODE]``) run one batch of all of X (give
-    ``rule[BATCH]`` >= its rows) and stop before any update; they return 1 (0 for FORWARD
-    with a Y of no rows: no loss). A non-finite loss does not stop GRADIENTS (NumPy's
-    ``_backward`` returns such gradients too).
     """
     L = layout.shape[0]
     n = X.shape[0]
     loss_code, opt, nesterov, decay = rule[LOSS], rule[OPT], rule[NESTEROV] != 0, rule[DECAY] != 0
-    batch_size, mode = rule[BATCH], rule[MODE]
-    has_y = Y.shape[0] > 0  # FORWARD without targets: no loss
+    batch_size = rule[BATCH]
     shuffled, health = orders.shape[0] > 0, stats.shape[0] > 0
     rows = min(batch_size, n)
     width = 0
@@ -285,11 +250,9 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     for j in range(n_x):
                         if not math.isfinite(x[r, j]):
                             return NOT_FINITE
-                    for j in range(n_y if has_y else 0):
+                    for j in range(n_y):
                         if not math.isfinite(y[r, j]):
                             return NOT_FINITE
-                if loss_code != 0 and has_y and _refused(loss_code, y, m, n_y):
-                    return NOT_FINITE
             # ---- forward: z = a W + b, a = f(z)   (slides: O1 = sigma(w1_11 i1 + w1_21 i2 + b11))
             for l in range(L):
                 n_in, n_o, wo, u0 = (
@@ -320,8 +283,6 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         total += al[r, j]
                     for j in range(n_o):
                         al[r, j] /= total
-            if mode == FORWARD and not has_y:
-                return 0
             # ---- the loss and the output layer's delta (losses.py)
             k_out = n_y
             lo = rows * layout[L - 1, U_OFF]
@@ -338,8 +299,6 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         diff = ao[r, j] - y[r, j]
                         loss += float(diff) * float(diff)
                         grad = diff * scale  # slide: dL/dy-hat = 2(y-hat - y), with 1/(n k)
-                        if mode == GRADIENTS:  # dL/dy-hat kept, in the output's GA block
-                            GA[lo + r * k_out + j] = grad
                         if code == SOFTMAX:
                             do[r, j] = grad
                             inner += grad * ao[r, j]
@@ -372,9 +331,7 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         do[r, j] = (ao[r, j] - y[r, j]) * scale
                 loss /= m
             losses[step] = loss
-            if mode == FORWARD:
-                return 1
-            if mode == TRAIN and not math.isfinite(loss):
+            if not math.isfinite(loss):
                 return step  # the caller reports the divergence; this step is not applied
             t = t0 + step + 1  # Adam's bias corrections, in float64 as optim.Adam's
             corr1 = _cast(c, float(lr) / (1.0 - b1**t)) if opt != SGD else lr
@@ -406,7 +363,7 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                     dp = D[lo : lo + m * n_in].reshape((m, n_in))
                     chain_block(layout[l - 1, ACT], ga, zp, ap, dp, c[PARAMS + l - 1])
                 row = e * L + l if record else -1
-                plain = mode == TRAIN and opt == SGD and not decay and not nesterov and not record
+                plain = opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
                     _weight_product(gemm, n_in, n_o, m, -lr, a_in, dl, one, W, T)
                 elif plain:  # v <- mu v + a^T delta (one product), then W <- W - eta v
@@ -416,8 +373,6 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                         P[k] = P[k] - S1[k] * lr
                 else:  # slide: dL/dw2_11 = dL/dy-hat * O1, summed over the rows; then update
                     _weight_product(gemm, n_in, n_o, m, one, a_in, dl, zero, gw, T)
-                    if mode == GRADIENTS:  # dL/dW and dL/db stay in G; nothing is updated
-                        continue
                     _update(P, G, S1, S2, wo, wo + n_in * n_o, decay, opt, nesterov,
                             lr, c, corr1, sqrt_corr2, stats, row)  # fmt: skip
                 _update(P, G, S1, S2, gb0, gb0 + n_o, False, opt, nesterov, lr, c, corr1,

@@ -16,11 +16,8 @@ on the 2-core development machine (benchmarks, README "Speed").
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
-import threading
 import time
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +26,6 @@ import numpy as np
 
 from ..functions import CODES, LOSS_CODES
 from ..optim import SGD, Adam, Optimizer
-from .blas import LOOP_WORK
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import MLP
@@ -48,13 +44,6 @@ NUMPY_EXTRA_PER_LAYER = {"sgd": 6e-6, "momentum": 9e-6, "adam": 15e-6}
 LOAD_SECONDS = 0.45
 EXTRA_DTYPE_SECONDS = 0.02
 COMPILE_SECONDS = 30.0
-
-#: The per-call passes (``MLP.gradients``, ``predict``, ``loss``, ``forward``) run compiled
-#: while their work space has at most this many elements (a 64-128-10 network: ~400 rows);
-#: past that NumPy's per-call overhead is a small part of the work, and NumPy takes the call.
-PER_CALL_WORK = 1 << 18
-#: ``rule[BATCH]`` of the per-call passes: every row of X in one batch.
-ONE_BATCH = 1 << 62
 
 _numpy_seconds = 0.0  # time this process spent in NumPy steps that could have run compiled
 clock = time.perf_counter
@@ -142,13 +131,9 @@ def _kernel_module():
 
 
 class Run:
-    """Everything the kernel needs for one network, optimiser and batch size, made once.
+    """Everything the kernel needs for one network, optimiser and batch size, made once."""
 
-    With no optimiser (``opt`` None) a Run serves the per-call passes (:meth:`gradients`,
-    :meth:`forward`), which update nothing; ``batch_rows`` then only says whether the
-    products are large enough to call BLAS."""
-
-    def __init__(self, net: MLP, opt: Optimizer | None, batch_rows: int) -> None:
+    def __init__(self, net: MLP, opt: Optimizer, batch_rows: int) -> None:
         from . import blas
 
         k = _kernel_module()
@@ -160,16 +145,13 @@ class Run:
             raise RuntimeError("NumPy's BLAS does not export cblas_gemm")
         sizes = net.layer_sizes
         largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        if largest * batch_rows < LOOP_WORK:
+        if largest * batch_rows < k.LOOP_WORK:
             # Every product runs as loops: leave BLAS out, whose function pointer alone
             # costs ~1 us to hand to compiled code (most of a small network's step).
             self.gemm = None
         self.P = net._flat
-        # The per-call passes keep no snapshots and make their work space per call.
-        training = opt is not None
-        self.snap = np.empty((2, self.P.size if training else 0), dt)
-        if training:
-            self.snap[0] = self.P
+        self.snap = np.empty((2, self.P.size), dt)
+        self.snap[0] = self.P
         # One row per weight layer (kernel.N_IN ... kernel.U_OFF): widths, where W and b
         # start in the flat parameters, the activation's code, where its units start.
         layout, pos, units = [], 0, 0
@@ -179,7 +161,7 @@ class Run:
         self.layout = np.asarray(layout, np.int64)
         self.c = np.zeros(k.PARAMS + net.n_layers, dt)
         self.c[k.PARAMS :] = [f.param for f in net.activation_functions]
-        self.rule = np.zeros(k.MODE + 1, np.int64)
+        self.rule = np.zeros(6, np.int64)
         self.rule[k.LOSS] = LOSS_CODES[net.loss_name]
         self.rule[k.BATCH] = batch_rows
         empty = np.zeros(1, dt)
@@ -189,31 +171,20 @@ class Run:
             self.c[k.BETA1], self.c[k.ONE_MINUS_BETA1] = opt.beta1, 1.0 - opt.beta1
             self.c[k.BETA2], self.c[k.ONE_MINUS_BETA2] = opt.beta2, 1.0 - opt.beta2
             self.c[k.EPS] = opt.eps
-        elif opt is None:  # the per-call passes: no update, no optimiser state
-            self.rule[k.OPT] = k.SGD
-            self.S1 = self.S2 = empty
         else:
             assert isinstance(opt, SGD)
             self.rule[k.OPT], self.rule[k.NESTEROV] = k.SGD, opt.nesterov
             self.S1 = opt._flat_velocity if opt.momentum else empty
             self.S2 = empty
             self.c[k.MOMENTUM] = opt.momentum
-        if opt is not None:
-            self.c[k.WEIGHT_DECAY] = opt.weight_decay
-            self.rule[k.DECAY] = opt.weight_decay != 0
+        self.c[k.WEIGHT_DECAY] = opt.weight_decay
+        self.rule[k.DECAY] = opt.weight_decay != 0
         self.batch_rows = batch_rows
-        self.work = np.empty(k.work_size(net.layer_sizes, batch_rows) if training else 0, dt)
+        self.work = np.empty(k.work_size(net.layer_sizes, batch_rows), dt)
         self._no_order = np.zeros((0, 1), np.int64)  # no rows: visit the rows in order
         self._no_stats = np.zeros((0, 3), np.float64)  # no rows: record no health figures
         self._entry: Any = None
         self._one: tuple | None = None
-        if not training:  # the per-call passes
-            self._fused = LOSS_CODES[net.loss_name] != LOSS_CODES["mse"]  # no dL/dy-hat
-            self._no_y = np.empty((0, net.n_outputs), dt)  # FORWARD without targets
-            self._spans: dict[int, tuple] = {}  # rows -> where each part lies in work
-            self._gradients_args = self._pass_args(k.GRADIENTS)
-            self._forward_args = self._pass_args(k.FORWARD)
-            self._local = threading.local()  # each thread's loss and work space
 
     def epochs(
         self, X: Array, Y: Array, lrs: Array, orders: Array | None, health: bool = True
@@ -259,102 +230,6 @@ class Run:
         self.opt.steps += done
         return float(losses[0])
 
-    # ---- the per-call passes: one batch of all of X, nothing updated
-    def gradients(self, X: Array, Y: Array) -> tuple | None:
-        """``MLP.gradients`` compiled: (dL/dW list, dL/db list, loss, deltas, dL/da list),
-        each array a view of a work space made for this call (so the caller's to keep), or
-        None when X or Y holds a NaN or inf (or targets the loss refuses)."""
-        spans = self._spans.get(X.shape[0]) or self._spans_for(X.shape[0])
-        rows = np.empty((1, spans[-1]), self.P.dtype)  # the work space, as one row
-        work = rows[0]
-        loss = self._pass(self._gradients_args, work, X, Y)
-        if loss is None:
-            return None
-        weights, biases, _, _, deltas, grads, _ = spans
-        act_grads = _blocks(rows, work, grads)
-        if self._fused:  # the loss is fused with its activation: no dL/dy-hat
-            act_grads[-1] = None
-        return (
-            [work[at].reshape(shape) for at, shape in weights],
-            [work[at] for at in biases],
-            loss,
-            _blocks(rows, work, deltas),
-            act_grads,
-        )
-
-    def forward(self, X: Array, Y: Array | None = None, keep: bool = False) -> Any:
-        """The forward pass compiled, or None when X or Y holds a NaN or inf (or targets the
-        loss refuses). With ``Y`` the loss (a float); with ``keep`` (z list, a list) over a
-        work space made for this call (the caller's to keep); otherwise a copy of the
-        output y-hat (not a view: the work space is this thread's, for its next call)."""
-        spans = self._spans.get(X.shape[0]) or self._spans_for(X.shape[0])
-        # Made for this call when the caller keeps views of it; else this thread's own.
-        rows = np.empty((1, spans[-1]), self.P.dtype) if keep else self._scratch(spans[-1])
-        work = rows[0]
-        loss = self._pass(self._forward_args, work, X, self._no_y if Y is None else Y)
-        if loss is None:
-            return None
-        if Y is not None:
-            return loss
-        if keep:
-            return _blocks(rows, work, spans[2]), _blocks(rows, work, spans[3])
-        return _blocks(rows, work, spans[3][-1:])[0].copy()
-
-    def _pass(self, fixed: tuple, work: Array, X: Array, Y: Array) -> float | None:
-        """One pass over all of X into ``work``: its loss (NaN when Y has no rows), or None
-        when the batch was refused. The loss's one-element array is this thread's: calls
-        from several threads at once (dask's blocks of one ``predict``; the kernel releases
-        the GIL) share nothing they write."""
-        local = self._local
-        try:
-            loss = local.loss
-        except AttributeError:
-            loss = local.loss = np.empty(1)
-        head, mid, tail = fixed
-        args = (*head, work, *mid, X, Y, *tail, loss, self._no_stats)
-        done = self._entry(*args) if self._entry is not None else self._call(args)
-        return None if done < 0 else float(loss[0]) if done else math.nan
-
-    def _scratch(self, size: int) -> Array:
-        """This thread's work space (as one row), for passes that hand none of it out."""
-        local = self._local
-        rows = getattr(local, "rows", None)
-        if rows is None or rows.shape[1] < size:
-            rows = local.rows = np.empty((1, size), self.P.dtype)
-        return rows
-
-    def _spans_for(self, n: int) -> tuple:
-        """Where each layer's parts lie in a work space for ``n`` rows: (slice, shape) of
-        W's gradient, the slice of b's, the z, a, delta and dL/da blocks (for
-        :func:`_blocks`), and the work space's size."""
-        if len(self._spans) >= 8:  # a few batch sizes are kept, not every one seen
-            self._spans.clear()
-        sizes, k = self.net.layer_sizes, self.k
-        block = n * sum(sizes[1:])
-        parts: list[list] = [[] for _ in range(6)]
-        for n_in, n_o, wo, bo, _, u0 in self.layout.tolist():
-            parts[0].append((slice(wo, wo + n_in * n_o), (n_in, n_o)))
-            parts[1].append(slice(bo, bo + n_o))
-            for i in range(4):  # Z, A, D, GA: kernel.train's order
-                lo = self.P.shape[0] + i * block + n * u0
-                at = slice(lo, lo + n * n_o)
-                # One row: the block is columns of the work space as a (1, size) array.
-                parts[2 + i].append((ALL, at) if n == 1 else (at, (n, n_o)))
-        found = self._spans[n] = (*parts, k.work_size(sizes, n))
-        return found
-
-    def _pass_args(self, mode: int) -> tuple:
-        """The fixed arguments of a per-call pass in ``mode``: all but the work space, X, Y
-        and the loss."""
-        k = self.k
-        rule = self.rule.copy()
-        rule[k.MODE], rule[k.CHECK], rule[k.BATCH] = mode, 1, ONE_BATCH
-        return (
-            (self.gemm, self.P, self.S1, self.S2, np.empty((2, 0), self.P.dtype)),
-            (self.layout, rule, self.c, 0),
-            (self._no_order, np.zeros(1)),
-        )
-
     def _call(self, args: tuple) -> int:
         # Every call of a Run passes arguments of the same types, so after the first call
         # the compiled function is called directly: numba's dispatcher would otherwise
@@ -397,73 +272,6 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
         run = run_for(net, opt, X.shape[0])
     opt.lr = lr
     return run.step(X, Y, lr)
-
-
-ALL = slice(None)
-
-
-def _blocks(rows: Array, work: Array, spans: list) -> list[Array]:
-    """The (n, units) blocks at ``spans`` of a work space (``rows``: it as a (1, size)
-    array, ``work``: flat), as views: for one row a column slice, which is one view
-    where slicing and reshaping would be two (a third of a small network's gradients)."""
-    if spans and spans[0][0] is ALL:
-        return [rows[at] for at in spans]
-    return [work[at].reshape(shape) for at, shape in spans]
-
-
-class PerCall:
-    """A network's Runs for the per-call passes: one for batches small enough that every
-    product runs as loops, one that calls BLAS for the larger ones (each made when needed)."""
-
-    def __init__(self, net: MLP) -> None:
-        sizes = net.layer_sizes
-        largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        per_row = 4 * sum(sizes[1:]) + sizes[0] + sizes[-1]  # kernel.work_size, per row
-        #: The most rows whose work space fits in PER_CALL_WORK; the fewest that use BLAS.
-        self.max_rows = (PER_CALL_WORK - n_params) // per_row
-        self.blas_rows = -(-LOOP_WORK // largest)
-        self.loops: Run | None = None
-        self.blas: Run | None = None
-
-
-def per_call(net: MLP, rows: int) -> Run | None:
-    """The network's Run for the per-call passes on ``rows`` rows, or None when the NumPy
-    path should take the call: the kernel does not support the network, the batch is
-    large (:data:`PER_CALL_WORK`), or the compiled code is not loaded and has not yet paid
-    for loading (the gating of :func:`step`)."""
-    runs = net.__dict__.get("_per_call")
-    if runs is None:
-        runs = net.__dict__["_per_call"] = PerCall(net)
-    if rows > runs.max_rows:
-        return None
-    blas = rows >= runs.blas_rows
-    run = runs.blas if blas else runs.loops
-    if run is not None:
-        return run
-    if not supports(net):
-        return None
-    ready = loaded() and _compiled_dtypes.get(net.dtype.name)
-    if not ready and _numpy_seconds < (LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS):
-        return None
-    run = Run(net, None, rows)
-    if blas:
-        runs.blas = run
-    else:
-        runs.loops = run
-    return run
-
-
-def numpy_pass(net: MLP, X: Array, work: Callable[..., Any], *args: Any) -> Any:
-    """``work(*args)``: a per-call pass on X on the NumPy path, after :func:`per_call` said
-    None. Its time counts for the cost model when the compiled passes would take this
-    batch once loaded (so a loop of small calls soon pays for loading them, as a loop of
-    ``MLP.step`` does; a large batch's time is not what compiling would save)."""
-    started = clock()
-    result = work(*args)
-    if X.shape[0] <= net.__dict__["_per_call"].max_rows:
-        spent_in_numpy(clock() - started)
-    return result
 
 
 def compile_now(dtype: Any = np.float64) -> None:
