@@ -102,7 +102,9 @@ def test_a_few_output_units_behind_a_wide_layer_equal_the_numpy_path(dtype, opti
         ropt = make_optimizer(optimizer, list(ref.parameters()), **kw)
         lrs = np.array([0.02, 0.01])
         orders = np.stack([np.random.default_rng(e).permutation(90) for e in range(2)])
-        losses, done, _ = runner.Run(net, opt, 40).epochs(X, Y, lrs, orders)
+        run = runner.Run(net, opt, 40)
+        run.work.fill(np.nan)  # work space is uninitialised: nothing may read it before writing
+        losses, done, _ = run.epochs(X, Y, lrs, orders)
         expected = _numpy_epochs(ref, ropt, X, Y, 40, lrs, orders)
         assert done == len(expected) == 6
         np.testing.assert_allclose(losses, expected, rtol=1e-10 if dtype == np.float64 else 1e-4)

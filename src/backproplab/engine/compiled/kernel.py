@@ -97,16 +97,16 @@ def _loops(ta, tb, m, n, k, alpha, A, B, beta, C):
 
 
 @inner
-def _weight_product(gemm, n_in, n_o, m, alpha, A, D, beta, C, T):
+def _weight_product(gemm, n_in, n_o, m, alpha, A, D, beta, C, T, zero):
     """C <- alpha A^T D + beta C: a layer's dL/dW = a^T delta (A: m x n_in, D: m x n_o).
 
     For a layer of few units (a classifier's output) the sum runs row by row into the
-    scratch T as n_o contiguous rows of n_in, a loop that vectorises, then goes into C."""
+    scratch T as n_o contiguous rows of n_in, a loop that vectorises, then goes into C.
+    ``zero`` is 0 in the network's dtype (T is uninitialised work space: T[0] * 0 may be NaN)."""
     if gemm is None or n_o > SKINNY or m * n_o * n_in < LOOP_WORK:
         _product(gemm, TRANS, NO_TRANS, n_in, n_o, m, alpha, A, D, beta, C)
         return
     t = T[: n_o * n_in].reshape((n_o, n_in))
-    zero = T[0] * 0
     for j in range(n_o):
         tj = t[j]
         for q in range(n_in):
@@ -365,14 +365,14 @@ def train(gemm, P, S1, S2, snap, work, layout, rule, c, t0, X, Y, orders, lrs, l
                 row = e * L + l if record else -1
                 plain = opt == SGD and not decay and not nesterov and not record
                 if plain and c[MOMENTUM] == zero:  # W <- W - eta a^T delta, one product
-                    _weight_product(gemm, n_in, n_o, m, -lr, a_in, dl, one, W, T)
+                    _weight_product(gemm, n_in, n_o, m, -lr, a_in, dl, one, W, T, zero)
                 elif plain:  # v <- mu v + a^T delta (one product), then W <- W - eta v
                     vw = S1[wo : wo + n_in * n_o].reshape((n_in, n_o))
-                    _weight_product(gemm, n_in, n_o, m, one, a_in, dl, c[MOMENTUM], vw, T)
+                    _weight_product(gemm, n_in, n_o, m, one, a_in, dl, c[MOMENTUM], vw, T, zero)
                     for k in range(wo, wo + n_in * n_o):
                         P[k] = P[k] - S1[k] * lr
                 else:  # slide: dL/dw2_11 = dL/dy-hat * O1, summed over the rows; then update
-                    _weight_product(gemm, n_in, n_o, m, one, a_in, dl, zero, gw, T)
+                    _weight_product(gemm, n_in, n_o, m, one, a_in, dl, zero, gw, T, zero)
                     _update(P, G, S1, S2, wo, wo + n_in * n_o, decay, opt, nesterov,
                             lr, c, corr1, sqrt_corr2, stats, row)  # fmt: skip
                 _update(P, G, S1, S2, gb0, gb0 + n_o, False, opt, nesterov, lr, c, corr1,
