@@ -242,3 +242,17 @@ def test_the_cost_model_keeps_tiny_work_on_numpy() -> None:
     assert not runner.worth_it(net, 10) or runner.loaded()
     # A long run of a deep network repays even compiling from nothing.
     assert runner.worth_it(bp.MLP([2, 8, 8, 8, 1]), 10_000_000)
+
+
+def test_read_only_arrays_do_not_make_the_step_compile_a_form_of_their_own() -> None:
+    runner.compile_now(np.float64)
+    x, y = np.array([[0.3, -0.2]]), np.array([[0.1]])
+    x.flags.writeable = y.flags.writeable = False
+    forms = len(kernel.train.signatures)
+    net = bp.MLP([2, 4, 1], hidden="tanh", seed=0)
+    ref = net.copy()
+    for _ in range(3):
+        net.step(x, y, 0.1)
+        ref.step(x.copy(), y.copy(), 0.1)
+    assert len(kernel.train.signatures) == forms  # nothing compiled for read-only arrays
+    _close(net, ref, np.float64)

@@ -264,6 +264,10 @@ def step(net: MLP, X: Array, Y: Array, lr: float) -> float | None:
     if run is None or run.opt is not opt or run.batch_rows != X.shape[0]:
         if not supports(net):
             return None
+        if not (X.flags.writeable and Y.flags.writeable):
+            # A Run's first call fixes its compiled form: read-only arrays would make numba
+            # compile a form of their own (~30 s). Later calls of the Run take either kind.
+            return None
         ready = loaded() and _compiled_dtypes.get(net.dtype.name)
         if not ready and _numpy_seconds < (LOAD_SECONDS if _cached_on_disk() else COMPILE_SECONDS):
             return None
