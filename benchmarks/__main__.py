@@ -106,6 +106,8 @@ def contenders(task: int, s: tasks.Settings) -> dict[str, Any]:
             "backproplab net.gradients": peer_backproplab.percall_gradients,
             "backproplab net.predict": peer_backproplab.percall_predict,
             "backproplab net.loss": peer_backproplab.percall_loss,
+            "textbook NumPy gradients": peer_textbook.percall_gradients,
+            "textbook NumPy predict": peer_textbook.percall_predict,
         },
     }
     if task == 7:
@@ -113,9 +115,10 @@ def contenders(task: int, s: tasks.Settings) -> dict[str, Any]:
     if task in ESTIMATOR_TASKS:
         solver, data = ESTIMATOR_TASKS[task]
         return {
-            name: (lambda lib=lib: peer_estimators.run(lib, solver, data, s))
-            for name, lib in (("backproplab", "backproplab"), ("scikit-learn", "sklearn"))
-        }
+            **{name: (lambda lib=lib: peer_estimators.run(lib, solver, data, s))
+               for name, lib in (("backproplab", "backproplab"), ("scikit-learn", "sklearn"))},
+            "BLAS floor (the matmuls alone)": lambda: peer_estimators.floor(solver, data, s),
+        }  # fmt: skip
     return {name: (lambda f=f: f(s)) for name, f in runs[task].items()}
 
 
@@ -127,12 +130,20 @@ def _in_process_ours(task: int, name: str) -> bool:
 def static_path(task: int, name: str) -> str:
     """The path a peer takes (fixed by the peer's code), for the table's path column."""
     if task == 7:
+        if " fit digits " in name:
+            library = "backproplab" if name.startswith("backproplab") else "sklearn"
+            return (
+                f"fresh process, python benchmarks/estimator_script.py {library} "
+                + (name.split()[-1])
+            )
         if name.startswith("backproplab"):
             return f"fresh process, {processes.cli()[1]}"
         if name.startswith("scikit-learn"):
             return "fresh process, python benchmarks/sklearn_script.py"
         return "fresh process"
     if task in ESTIMATOR_TASKS:
+        if name.startswith("BLAS floor"):
+            return "NumPy matmul, float64, the training's products alone"
         return f"sklearn.neural_network.MLPClassifier, solver {ESTIMATOR_TASKS[task][0]}"
     loops = {5: "torch.optim.Adam loop", 6: "per call: forward, loss, backward, step, zero_grad"}
     paths = {
@@ -142,6 +153,8 @@ def static_path(task: int, name: str) -> str:
         "scikit-learn": f"MLPClassifier (NumPy, BLAS), solver {'adam' if task == 5 else 'sgd'}",
         "BLAS floor (the matmuls alone)": "NumPy matmul",
         "textbook NumPy step": "NumPy, column vectors, the benchmark's own",
+        "textbook NumPy gradients": "the textbook step's forward and backward, no update",
+        "textbook NumPy predict": "the textbook step's forward pass",
     }
     return paths.get(name, "")
 
@@ -156,7 +169,9 @@ def run_task(task: int, s: tasks.Settings) -> tuple[list[dict[str, Any]], dict[s
     # One untimed run at the real size shows which path backproplab's engine takes there.
     paths = {name: engine_path(run) if _in_process_ours(task, name) else static_path(task, name)
              for name, run in runners.items()}  # fmt: skip
-    repeats = {3: s.wide_repeats, 7: s.process_repeats}.get(task, s.repeats)
+    repeats_by_task = {3: s.wide_repeats, 6: s.percall_repeats, 7: s.process_repeats}
+    repeats_by_task.update(dict.fromkeys(ESTIMATOR_TASKS, s.estimator_repeats))
+    repeats = repeats_by_task.get(task, s.repeats)
     results = alternate(runners, repeats)
     rates = {name: median_rate(outcomes) for name, outcomes in results.items()}
     ours = results.get("backproplab")
@@ -164,39 +179,52 @@ def run_task(task: int, s: tasks.Settings) -> tuple[list[dict[str, Any]], dict[s
     for name, outcomes in results.items():
         seconds = sorted(o.seconds for o in outcomes)[len(outcomes) // 2]
         ratio = _ratio(task, name, rates)
-        check = _check(task, name, ours[-1] if ours else None, outcomes[-1], checks, ratio)
+        check = _check(task, name, ours[-1] if ours else None, outcomes[-1], checks, ratio,
+                       seconds)  # fmt: skip
         rows.append({
             "task": TITLES[task], "task_id": task, "contender": name, "path": paths[name],
             "seconds": seconds, "rate": rates[name], "unit": UNITS[task], "ratio": ratio,
             "check": check, "repeats": len(outcomes),
         })  # fmt: skip
-    if task == 3:
+    if task == 3 or task in ESTIMATOR_TASKS:
         floor = next(r for r in rows if r["contender"].startswith("BLAS"))
         checks["time_over_blas_floor"] = floor["rate"] / rates["backproplab"]
+    if task in ESTIMATOR_TASKS:
+        floor = next(r for r in rows if r["contender"].startswith("BLAS"))
+        checks["sklearn_time_over_blas_floor"] = floor["rate"] / rates["scikit-learn"]
     return rows, checks
 
 
 def _ratio(task: int, name: str, rates: dict[str, float]) -> float | None:
-    """How many times faster backproplab is: than this peer (tasks 1-6, on the peer's row),
+    """How many times faster backproplab is: than this peer (tasks 1-6, on the peer's row;
+    task 6's textbook gradients and predict rows compare net.gradients and net.predict),
     or, for task 7, than the scikit-learn script training the same data (on our row)."""
     if task == 7:
         if name.startswith("backproplab train "):
             data = name.split()[2]
             return rates[name] / rates[f"scikit-learn script {data}"]
+        if name.startswith("backproplab.sklearn fit "):
+            return rates[name] / rates[name.replace("backproplab.sklearn", "scikit-learn")]
         return None
     if name.startswith("backproplab"):
         return None
+    if task == 6 and name in ("textbook NumPy gradients", "textbook NumPy predict"):
+        # net.gradients and net.predict against the NumPy work they do, not against net.step
+        return rates[f"backproplab net.{name.split()[-1]}"] / rates[name]
     return rates["backproplab"] / rates[name]
 
 
 def _check(task: int, name: str, ours: Outcome | None, theirs: Outcome, checks: dict,
-           ratio: float | None = None) -> str:  # fmt: skip
+           ratio: float | None = None, seconds: float | None = None) -> str:  # fmt: skip
     said = _result_check(task, name, ours, theirs, checks)
-    if task == 6:
-        us = 1e6 * theirs.seconds / theirs.units
+    if task == 6:  # from the median time, as the table's time and rate are
+        us = 1e6 * (theirs.seconds if seconds is None else seconds) / theirs.units
         checks[f"µs per call {name}"] = us
         call = "net.step: " if name == "backproplab" else ""
         return f"{call}{us:.2f} µs per call" + (f"; {said}" if said else "")
+    if task == 7 and ratio is not None and name.startswith("backproplab.sklearn fit "):
+        checks[f"fresh-process fit, times faster than scikit-learn's: {name}"] = ratio
+        return f"{said}; {ratio:.2f}× faster than scikit-learn's fit in its own process"
     if task == 7 and ratio is not None:
         checks[f"time over the scikit-learn script {name}"] = 1.0 / ratio
         return f"{said}; time {1.0 / ratio:.2f}× the scikit-learn script's"
@@ -255,6 +283,13 @@ def verdicts(rows: list[dict[str, Any]], checks: dict[int, dict[str, Any]]) -> l
         out.append("task 5: test accuracies (reported): "
                    + ", ".join(f"{k} {100 * v:.1f}%" for k, v in accs.items()))  # fmt: skip
     for task in ESTIMATOR_TASKS:
+        if "sklearn_time_over_blas_floor" in checks.get(task, {}):
+            ours, theirs = (
+                checks[task][k] for k in ("time_over_blas_floor", "sklearn_time_over_blas_floor")
+            )
+            out.append(f"task {task}: time over the float64 BLAS floor (reported): backproplab "
+                       f"{ours:.2f}×, scikit-learn {theirs:.2f}× (so no float64 training "
+                       f"can be more than {theirs:.2f}× scikit-learn here)")  # fmt: skip
         accs = checks.get(task, {})
         if "accuracy backproplab" in accs and "accuracy scikit-learn" in accs:
             gap = 100 * abs(accs["accuracy backproplab"] - accs["accuracy scikit-learn"])
@@ -273,6 +308,13 @@ def verdicts(rows: list[dict[str, Any]], checks: dict[int, dict[str, Any]]) -> l
         out.append("task 6: µs per call (reported): " + ", ".join(
             f"{'net.step' if k == 'backproplab' else k.removeprefix('backproplab ')} {v:.2f}"
             for k, v in calls.items()))  # fmt: skip
+        for call in ("gradients", "predict"):
+            ours = checks[6].get(f"µs per call backproplab net.{call}")
+            bare = checks[6].get(f"µs per call textbook NumPy {call}")
+            if ours and bare:
+                out.append(f"task 6: net.{call} per call, time over the textbook NumPy "
+                           f"{call} (its checks and what it keeps): {ours / bare:.2f}× "
+                           "(reported)")  # fmt: skip
     if 7 in checks:
         for key, v in checks[7].items():
             if key.startswith("time over the scikit-learn script "):
@@ -280,6 +322,10 @@ def verdicts(rows: list[dict[str, Any]], checks: dict[int, dict[str, Any]]) -> l
                 ok = "met" if v <= PROCESS_TIME_TARGET else "MISSED"
                 out.append(f"task 7: {what} ≤ {PROCESS_TIME_TARGET:g}× the scikit-learn "
                            f"script's time: {v:.2f}× {ok}")  # fmt: skip
+            if key.startswith("fresh-process fit, times faster than scikit-learn's: "):
+                what = key.split(": ", 1)[1].removeprefix("backproplab.sklearn ")
+                out.append(f"task 7: MLPClassifier {what} in a fresh process, the whole "
+                           f"script: {v:.2f}× scikit-learn's (reported)")  # fmt: skip
         starts = [r for r in rows if r["task_id"] == 7 and not r["check"]]
         out.append("task 7: start-up, median s per process (reported): "
                    + ", ".join(f"{r['contender']} {r['seconds']:.3f}" for r in starts))  # fmt: skip

@@ -6,6 +6,7 @@ exactly the epochs asked for, so that the rates compare the same work."""
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import numpy as np
@@ -48,3 +49,26 @@ def run(library: str, solver: str, data: str, s: tasks.Settings) -> Outcome:
     seconds = timed_fit(clf, Xtr, ytr)  # max_iter is the epoch count
     accuracy = float(clf.score(Xte, yte))
     return Outcome(seconds, clf.n_iter_ * len(ytr), {"accuracy": accuracy})
+
+
+def floor(solver: str, data: str, s: tasks.Settings) -> Outcome:
+    """The matrix products the estimators' training computes, alone, in float64 with
+    NumPy's own BLAS threads: per batch of 200 rows the two forward products, dL/dW of both
+    layers and dL/da of the hidden one, for the same epochs and rows. No implementation of
+    the same float64 training can take less; scikit-learn's time over this bounds the
+    ratio any of them can reach (``solver`` does not change the products)."""
+    Xtr, ytr, _, _ = digits_data() if data == "digits" else tabular_data(s.estimator_rows)
+    epochs = s.estimator_digits_epochs if data == "digits" else s.estimator_tabular_epochs
+    n_classes = int(ytr.max()) + 1
+    rng = np.random.default_rng(0)
+    W1 = rng.standard_normal((Xtr.shape[1], 100))
+    W2 = rng.standard_normal((100, n_classes))
+    rows = min(200, len(ytr))  # batch_size='auto'
+    t = time.perf_counter()
+    for _ in range(epochs):
+        for lo in range(0, len(ytr), rows):
+            a0 = Xtr[lo : lo + rows]
+            a1 = a0 @ W1
+            delta = a1 @ W2  # stands in for dL/dz (the products' cost does not depend on it)
+            _ = a1.T @ delta, a0.T @ (delta @ W2.T)
+    return Outcome(time.perf_counter() - t, epochs * len(ytr))

@@ -24,6 +24,7 @@ from . import tasks
 from .harness import Outcome
 
 SCRIPT = Path(__file__).with_name("sklearn_script.py")
+ESTIMATOR_SCRIPT = Path(__file__).with_name("estimator_script.py")
 
 
 def cli() -> tuple[list[str], str]:
@@ -85,6 +86,16 @@ def sklearn_train(data: str, s: tasks.Settings) -> Outcome:
     return Outcome(seconds, 1, {"accuracy": json.loads(stdout)["accuracy"]})
 
 
+def estimator_fit(library: str, solver: str, s: tasks.Settings) -> Outcome:
+    """One MLPClassifier fit on digits in a fresh process (estimator_script.py): what a
+    user's script switched by the one-line import change costs end to end."""
+    cmd = [sys.executable, str(ESTIMATOR_SCRIPT), library, solver]
+    cmd += ["--epochs", str(s.estimator_digits_epochs)]
+    with tempfile.TemporaryDirectory(prefix="bench-fit-") as tmp:
+        seconds, stdout = run(cmd, cwd=tmp)
+    return Outcome(seconds, 1, {"accuracy": json.loads(stdout)["accuracy"]})
+
+
 def runners(s: tasks.Settings) -> dict[str, Callable[[], Outcome]]:
     """Task 7's contenders by name (the names say which command and which cache)."""
     py = sys.executable
@@ -104,4 +115,9 @@ def runners(s: tasks.Settings) -> dict[str, Callable[[], Outcome]]:
                 backproplab_train, data, s, cold=cache == "cold"
             )
         out[f"scikit-learn script {data}"] = partial(sklearn_train, data, s)
+    for solver in s.process_estimator_solvers:
+        out[f"backproplab.sklearn fit digits {solver}"] = partial(
+            estimator_fit, "backproplab", solver, s
+        )
+        out[f"scikit-learn fit digits {solver}"] = partial(estimator_fit, "sklearn", solver, s)
     return out

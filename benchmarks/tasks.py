@@ -30,6 +30,7 @@ class Settings:
     adam_epochs: int = 20  # task 5: task 2's network and data, Adam
     adam_lr: float = 0.001  # scikit-learn's and PyTorch's default for Adam
     percall_calls: int = 5_000  # task 6: task 4's network, one sample per Python call
+    percall_repeats: int = 7  # a run is ~0.1 s of noisy per-call times: more alternations
     percall_samples: int = 1_000
     percall_lr: float = 0.01
     process_repeats: int = 3  # task 7: whole processes, each a fresh interpreter
@@ -39,6 +40,8 @@ class Settings:
     estimator_digits_epochs: int = 50  # tasks 9-12: the scikit-learn estimators, 100 relu
     estimator_tabular_epochs: int = 10  # units, batch 200 ('auto'), float64
     estimator_rows: int = 50_000  # tasks 11-12: synthetic tabular training rows
+    process_estimator_solvers: tuple[str, ...] = ("adam", "sgd")  # task 7's fit-script rows
+    estimator_repeats: int = 7  # a digits fit is ~0.1 s: more alternations against noise
 
 
 FULL = Settings()
@@ -55,6 +58,8 @@ QUICK = replace(
     adam_epochs=2,
     percall_calls=1_000,
     percall_samples=500,
+    percall_repeats=3,
+    estimator_repeats=2,
     process_repeats=1,
     estimator_digits_epochs=5,
     estimator_tabular_epochs=2,
@@ -72,9 +77,12 @@ TINY = replace(
     adam_epochs=1,
     percall_calls=100,
     percall_samples=50,
+    percall_repeats=1,
+    estimator_repeats=1,
     process_epochs=2,
     process_cold=False,
     process_data=("iris",),
+    process_estimator_solvers=("adam",),
     estimator_digits_epochs=1,
     estimator_tabular_epochs=1,
     estimator_rows=1_000,

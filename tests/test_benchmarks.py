@@ -163,8 +163,20 @@ def test_task6_per_call_steps_agree_with_pytorch_and_the_textbook_step() -> None
     assert ours.metrics["loss"] == pytest.approx(textbook.metrics["loss"], rel=1e-9)
     assert torch_run.metrics["loss"] == pytest.approx(ours.metrics["loss"], rel=1e-9)
     for call in (peer_backproplab.percall_gradients, peer_backproplab.percall_predict,
-                 peer_backproplab.percall_loss):  # fmt: skip
+                 peer_backproplab.percall_loss, peer_textbook.percall_predict):  # fmt: skip
         assert call(S).units == S.percall_calls
+
+
+def test_task6_textbook_gradients_are_the_gradients_net_gradients_returns() -> None:
+    # The peer net.gradients is timed against computes the same dL/dW and dL/db (its last
+    # call's sample), so the ratio compares the same NumPy work.
+    textbook = peer_textbook.percall_gradients(S)
+    xs, ys = tasks.percall_rows(S.percall_samples)
+    last = (S.percall_calls - 1) % S.percall_samples
+    ours = list(tasks.tiny_network().gradients(xs[last], ys[last]))
+    assert textbook.units == S.percall_calls
+    assert max_param_diff(ours, textbook.params) < 1e-14
+    assert max(float(np.abs(g).max()) for g in ours) > 1e-3  # not a vacuous comparison
 
 
 def test_task7_runs_the_readme_rows_as_the_readme_writes_them() -> None:
@@ -192,6 +204,19 @@ def test_task7_scikit_learn_script_splits_the_same_rows_as_backproplab() -> None
 def test_task7_scikit_learn_script_does_the_training() -> None:
     out = processes.sklearn_train("iris", tasks.FULL)  # the README's 200 epochs
     assert out.metrics["accuracy"] >= 0.9  # the README's row: 0.978 with backproplab
+
+
+def test_task7_estimator_script_fits_either_library_in_its_own_process() -> None:
+    # One MLPClassifier fit per fresh process; the script imports only the library it names.
+    quick = tasks.replace(S, estimator_digits_epochs=5)
+    ours = processes.estimator_fit("backproplab", "sgd", quick)
+    theirs = processes.estimator_fit("sklearn", "sgd", quick)
+    assert ours.metrics["accuracy"] > 0.5 and theirs.metrics["accuracy"] > 0.5  # 5 epochs
+    assert abs(ours.metrics["accuracy"] - theirs.metrics["accuracy"]) < 0.05
+    probe = [sys.executable, "-X", "importtime", str(processes.ESTIMATOR_SCRIPT), "sklearn",
+             "sgd", "--epochs", "1"]  # fmt: skip
+    imports = subprocess.run(probe, capture_output=True, text=True, check=True).stderr
+    assert "sklearn.neural_network" in imports and "backproplab" not in imports
 
 
 def test_task7_a_cold_run_gets_a_new_empty_numba_cache() -> None:
@@ -254,5 +279,6 @@ def test_tasks_9_to_12_run_both_estimators_with_one_constructor_call() -> None:
     for solver, data in (("adam", "digits"), ("sgd", "tabular")):
         ours = peer_estimators.run("backproplab", solver, data, S)
         theirs = peer_estimators.run("sklearn", solver, data, S)
-        assert ours.units == theirs.units > 0  # the same epochs over the same rows
+        floor = peer_estimators.floor(solver, data, S)
+        assert ours.units == theirs.units == floor.units > 0  # the same epochs and rows
         assert abs(ours.metrics["accuracy"] - theirs.metrics["accuracy"]) < 0.1

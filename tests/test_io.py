@@ -191,9 +191,16 @@ def test_sigkill_during_save_leaves_the_old_file_loadable(tmp_path: Path) -> Non
             started = time.perf_counter()
             child.stdout.readline()  # and a second: how long one save takes on this machine
             cycle = time.perf_counter() - started
-            # Kill at a different phase of the save cycle in each trial, so that some kill
-            # lands while the temporary file is being written, however fast the machine is.
-            time.sleep(cycle * (_trial + float(rng.uniform(0.0, 1.0))) / 12)
+            if _trial % 2 == 0:
+                # Kill as soon as a temporary file is seen: mid-write, unless the rename
+                # wins the race (then the next even trial tries again).
+                while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+                    if time.perf_counter() - started > 60 * cycle + 10:
+                        break
+            else:
+                # Kill at a different phase of the save cycle in each odd trial: anywhere
+                # in the cycle the old (or the new) file must load whole.
+                time.sleep(cycle * (_trial + float(rng.uniform(0.0, 1.0))) / 12)
         finally:
             os.kill(child.pid, signal.SIGKILL)
             child.wait()

@@ -105,3 +105,23 @@ def test_step_returns_loss_before_update_and_lowers_it(xor_data):
     # Equal to rounding: a step in a loop may run compiled, which sums in another order.
     assert net.step(X, Y, lr=0.1) == pytest.approx(before, rel=1e-14)
     assert net.loss(X, Y) < before
+
+
+@pytest.mark.parametrize("remake", ["copy", "pickle"])
+def test_a_copied_or_unpickled_network_adds_its_own_biases(remake):
+    # The forward pass adds each bias as a (1, units) row view of the parameter vector; a
+    # copy must add its own vector's biases, not the original's.
+    import pickle
+
+    net = MLP([2, 3, 1], hidden="tanh", seed=0)
+    twin = net.copy() if remake == "copy" else pickle.loads(pickle.dumps(net))
+    x = np.array([[0.3, -0.2]])
+    before = net.predict(x)
+    twin.biases[1][0] += 1.0  # in place, through the public list
+    twin.biases[0] = [0.5, -0.5, 0.25]  # by assignment
+    np.testing.assert_array_equal(net.predict(x), before)
+    hidden = np.tanh(x @ twin.weights[0] + np.array([0.5, -0.5, 0.25]))
+    np.testing.assert_allclose(
+        twin.predict(x), hidden @ twin.weights[1] + twin.biases[1], rtol=1e-15
+    )
+    assert not np.allclose(twin.predict(x), before)

@@ -9,6 +9,8 @@ this first derivative; see docs/notation.md.)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import functions as F
@@ -26,10 +28,15 @@ class Activation:
         #: Mixes the units of a row (softmax); only allowed at the output.
         self.output_only = definition.output_only
         self.param = float(definition.param if param is None else param)
+        # The parameter in each dtype, made once: the per-call path (net.step, gradients on
+        # one sample) would otherwise convert it on every call of f and chain.
+        self._typed = {np.dtype(t): t(self.param) for t in (np.float32, np.float64)}
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         d = self.definition
-        a = F.softmax_rows(z) if d.f is None else d.f(z, z.dtype.type(self.param))
+        a = F.softmax_rows(z) if d.f is None else d.f(z, self._param_in(z.dtype))
+        if out is None and type(a) is np.ndarray and a.dtype is z.dtype:
+            return a  # (the per-call path: no conversion to make)
         return _into(a, out, z.dtype)
 
     def derivative(self, z: Array, a: Array) -> Array:
@@ -54,8 +61,14 @@ class Activation:
         if d.chain is None:
             dz = F.softmax_rows_chain(grad_a, a)
         else:
-            dz = d.chain(grad_a, z, a, z.dtype.type(self.param))
+            dz = d.chain(grad_a, z, a, self._param_in(z.dtype))
+        if out is None and type(dz) is np.ndarray and dz.dtype is z.dtype:
+            return dz
         return _into(dz, out, z.dtype)
+
+    def _param_in(self, dtype: np.dtype) -> Any:
+        typed = self._typed.get(dtype)
+        return dtype.type(self.param) if typed is None else typed
 
     @property
     def negative_slope(self) -> float:
