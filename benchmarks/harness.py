@@ -16,12 +16,14 @@ import numpy as np
 @dataclass
 class Outcome:
     """One timed run: seconds of training only, the units done (epochs, samples or
-    steps), task metrics (loss, accuracy) and, where compared, the final parameters."""
+    steps), task metrics (loss, accuracy) and, where compared, the final parameters (or,
+    for a peer that computes gradients only, its last gradients)."""
 
     seconds: float
     units: float
     metrics: dict[str, float] = field(default_factory=dict)
     params: list[Any] | None = None
+    gradients: list[Any] | None = None
 
 
 def timed_fit(clf: Any, X: Any, y: Any) -> float:

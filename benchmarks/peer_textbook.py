@@ -84,7 +84,7 @@ def percall_gradients(s: tasks.Settings) -> Outcome:
     seconds = time.perf_counter() - t
     # The last call's gradients, in the engine's layout (W^T, b), for the tests to compare.
     last_grads = [p for W, b in zip(grad_W, grad_b, strict=True) for p in (W.T, b.ravel())]
-    return Outcome(seconds, s.percall_calls, {}, last_grads)
+    return Outcome(seconds, s.percall_calls, gradients=last_grads)
 
 
 def percall_predict(s: tasks.Settings) -> Outcome:

@@ -367,7 +367,8 @@ class _Loop:
         if wanted != "auto":
             return wanted
         steps = self.epochs * self.per_epoch
-        return "compiled" if ok and runner.worth_it(self.net, steps, self.opt) else "numpy"
+        worth = ok and runner.worth_it(self.net, steps, self.opt, batch_rows=self.bs)
+        return "compiled" if worth else "numpy"
 
     def _resume(self, state: TrainingState) -> None:
         if not isinstance(state, TrainingState):

@@ -37,6 +37,14 @@ Array = np.ndarray
 #: 2-16-16-1, 4-16-3, 10-8-1 at their usual batch sizes; for large layers BLAS dominates
 #: both paths and the saving is about this constant too).
 NUMPY_EXTRA_PER_LAYER = {"sgd": 6e-6, "momentum": 9e-6, "adam": 15e-6}
+#: ... plus what its element-wise passes cost beyond the kernel's fused loops, per batch row
+#: and unit per step (measured 4.9-14 ns at batches of 32-200: digits 64-100-10 and
+#: 64-128-10, a 20-100-3 tabular set, 64-256-256-10), and what the optimiser's NumPy update
+#: costs per parameter (Adam 4.4-5 ns; SGD's update is one pass, in the per-layer figure).
+#: Each is the lowest of its measurements: the model may keep NumPy where compiled would have
+#: paid, never the other way round.
+NUMPY_EXTRA_PER_ELEMENT = 4e-9
+NUMPY_EXTRA_PER_PARAMETER = {"sgd": 0.0, "momentum": 1e-9, "adam": 3e-9}
 #: Loading numba and the cached kernel in a fresh process; loading one more dtype once
 #: the kernel is loaded; compiling it when nothing is cached (per dtype and per form --
 #: with BLAS or, for networks whose products are all tiny, without: measured 25-37 s each
@@ -79,15 +87,21 @@ def supports(net: MLP, opt: Optimizer | None = None) -> bool:
     return all(a is b for a, b in zip(opt.params, net.parameters(), strict=True))
 
 
-def worth_it(net: MLP, steps: int, opt: Optimizer | None = None) -> bool:
+def worth_it(net: MLP, steps: int, opt: Optimizer | None = None, batch_rows: int = 1) -> bool:
     """The cost model: compiled when the time it saves exceeds what loading (or compiling)
-    it costs now. ``steps`` is the number of optimiser steps the work will take."""
+    it costs now. ``steps`` is the number of optimiser steps the work will take, of
+    ``batch_rows`` rows each."""
     kind = "sgd"
     if isinstance(opt, Adam):
         kind = "adam"
     elif isinstance(opt, SGD) and opt.momentum:
         kind = "momentum"
-    saving = steps * NUMPY_EXTRA_PER_LAYER[kind] * net.n_layers
+    per_step = (
+        NUMPY_EXTRA_PER_LAYER[kind] * net.n_layers
+        + NUMPY_EXTRA_PER_ELEMENT * batch_rows * sum(net.layer_sizes[1:])
+        + NUMPY_EXTRA_PER_PARAMETER[kind] * net.n_parameters
+    )
+    saving = steps * per_step
     cost = load_cost(net.dtype)
     # Ski rental: once this process has spent as long in NumPy work that could have run
     # compiled as loading costs, load it (a process never pays more than twice the best).
