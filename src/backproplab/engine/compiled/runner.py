@@ -175,7 +175,7 @@ class Run:
         self.layout = np.asarray(layout, np.int64)
         self.c = np.zeros(k.PARAMS + net.n_layers, dt)
         self.c[k.PARAMS :] = [f.param for f in net.activation_functions]
-        self.rule = np.zeros(6, np.int64)
+        self.rule = np.zeros(k.CHECK + 1, np.int64)  # one slot per kernel.LOSS ... CHECK
         self.rule[k.LOSS] = LOSS_CODES[net.loss_name]
         self.rule[k.BATCH] = batch_rows
         empty = np.zeros(1, dt)
